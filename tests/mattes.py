@@ -1,4 +1,4 @@
-"""Realistic test mattes: a soft silhouette with hair-like strands, a trimap band, a flawed prediction.
+"""Realistic test mattes: a soft silhouette with hair strands, a trimap band, a flawed prediction.
 
 Used by the metric tests and by `benchmarks/metrics_speed.py`; everything is uint8 H,W, as the
 official evaluation reads it from PNG files.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 
 def portrait_case(
@@ -21,8 +22,13 @@ def portrait_case(
     head = (int(width * 0.14), int(height * 0.22))
     cv2.ellipse(hard, (cx, cy), head, 0, 0, 360, 255, -1)
     shoulders = np.array(
-        [[cx - width * 0.35, height], [cx - width * 0.2, cy + head[1] * 1.2],
-         [cx + width * 0.2, cy + head[1] * 1.2], [cx + width * 0.35, height]], np.int32
+        [
+            [cx - width * 0.35, height],
+            [cx - width * 0.2, cy + head[1] * 1.2],
+            [cx + width * 0.2, cy + head[1] * 1.2],
+            [cx + width * 0.35, height],
+        ],
+        np.int32,
     )
     cv2.fillPoly(hard, [shoulders], 255)
     target = cv2.GaussianBlur(hard.astype(np.float32), (0, 0), band / 4)
@@ -68,3 +74,8 @@ def mmagic_fixture() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     trimap[16:, 16:] = 255
     pred = np.where(trimap == 255, 255, 0).astype(np.uint8)
     return pred, target, trimap
+
+
+def stack_cases(cases) -> list[torch.Tensor]:
+    """[(pred, target, trimap), ...] -> [preds, targets, trimaps], each N,1,H,W uint8."""
+    return [torch.from_numpy(np.stack(x))[:, None] for x in zip(*cases, strict=True)]

@@ -89,8 +89,11 @@ def dim_metrics(pred, target, region) -> dict[str, float]:
         "mse": float(np.sum(((p - g) ** 2)[region]) / n) if n else 0.0,
         "mad": float(np.sum(np.abs(p - g)[region]) / n) if n else 0.0,
         "grad": float(
-            np.sum(((_gradient_amplitude(_min_max(p)) - _gradient_amplitude(_min_max(g))) ** 2)[region])
-        ) / 1000,
+            np.sum(
+                ((_gradient_amplitude(_min_max(p)) - _gradient_amplitude(_min_max(g))) ** 2)[region]
+            )
+        )
+        / 1000,
         "conn": _conn_sum(p, g, region, [k / 10 for k in range(11)], column_major=True) / 1000,
     }
 
@@ -115,8 +118,13 @@ def mmagic_metrics(pred, target, trimap) -> dict[str, float]:
         "sad": float(np.abs(p - g).sum()) / 1000,
         "mse": float(((p - g) ** 2).sum() / n) if n else 0.0,
         "grad": float(
-            np.sum(((_gradient_amplitude(_min_max(g)) - _gradient_amplitude(_min_max(p))) ** 2)[unknown])
-        ) / 1000,
+            np.sum(
+                ((_gradient_amplitude(_min_max(g)) - _gradient_amplitude(_min_max(p))) ** 2)[
+                    unknown
+                ]
+            )
+        )
+        / 1000,
         "conn": _conn_sum(p, g, unknown, np.arange(0, 1 + 0.1, 0.1), column_major=False) / 1000,
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from torchmetrics import MetricCollection
 
-from mattebench.metrics.image import SAD, MSE, ConnectivityError, GradientError, MAD, MattingMetric
+from mattebench.metrics.image import MAD, MSE, SAD, ConnectivityError, GradientError, MattingMetric
 from mattebench.metrics.inputs import Convention, get_convention
 
 METRICS: dict[str, type[MattingMetric]] = {
@@ -62,8 +62,10 @@ class MattingMetrics(MetricCollection):
             for name in metrics:
                 key = name if len(regions) == 1 else f"{name}_{region}"
                 members[key] = METRICS[name](
-                    convention=convention, region=region,
-                    force_known=force_known, empty_region=empty_region,
+                    convention=convention,
+                    region=region,
+                    force_known=force_known,
+                    empty_region=empty_region,
                 )
         # Each metric owns a different definition: no compute groups to merge.
         super().__init__(members, compute_groups=False, **kwargs)

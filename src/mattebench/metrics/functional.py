@@ -30,13 +30,17 @@ CONN_THETA = 0.15
 def sad_per_image(batch: MattingBatch) -> Tensor:
     """Sum of absolute differences / 1000 (mmagic: summed over the whole image)."""
     error = (batch.pred - batch.target).abs()
-    return _region_sum(error, None if batch.convention.whole_image_error_sums else batch.region) / 1000
+    return (
+        _region_sum(error, None if batch.convention.whole_image_error_sums else batch.region) / 1000
+    )
 
 
 def mse_per_image(batch: MattingBatch) -> Tensor:
     """Mean squared error over the region (mmagic: whole-image sum / #unknown pixels)."""
     error = (batch.pred - batch.target) ** 2
-    numerator = _region_sum(error, None if batch.convention.whole_image_error_sums else batch.region)
+    numerator = _region_sum(
+        error, None if batch.convention.whole_image_error_sums else batch.region
+    )
     return _divide_or_zero(numerator, batch.region_size)
 
 
@@ -44,7 +48,9 @@ def mad_per_image(batch: MattingBatch) -> Tensor:
     """Mean absolute difference over the region (RVM reports it x1e3 on whole frames)."""
     if not batch.convention.has_mad:
         raise ValueError(f"convention={batch.convention.name!r} defines no MAD; use 'dim'.")
-    return _divide_or_zero(_region_sum((batch.pred - batch.target).abs(), batch.region), batch.region_size)
+    return _divide_or_zero(
+        _region_sum((batch.pred - batch.target).abs(), batch.region), batch.region_size
+    )
 
 
 def gradient_error_per_image(batch: MattingBatch) -> Tensor:
@@ -72,7 +78,11 @@ def connectivity_error_per_image(batch: MattingBatch) -> Tensor:
     for n, (pred, target, region) in enumerate(zip(preds, targets, regions, strict=True)):
         rows, cols = np.nonzero(region)
         levels = connectivity_levels(
-            pred, target, rows, cols, thresholds,
+            pred,
+            target,
+            rows,
+            cols,
+            thresholds,
             column_major_ties=batch.convention.column_major_ties,
         )
         errors[n] = np.abs(_phi(pred[rows, cols], levels) - _phi(target[rows, cols], levels)).sum()
@@ -94,32 +104,57 @@ def _divide_or_zero(numerator: Tensor, count: Tensor) -> Tensor:
     return torch.where(count > 0, numerator / count.clamp(min=1), torch.zeros_like(numerator))
 
 
-def sad(preds: Tensor, target: Tensor, trimap: Tensor | None = None, mask: Tensor | None = None,
-        **options) -> Tensor:
+def sad(
+    preds: Tensor,
+    target: Tensor,
+    trimap: Tensor | None = None,
+    mask: Tensor | None = None,
+    **options,
+) -> Tensor:
     """Per-image SAD / 1000. Options (`convention`, `region`, `force_known`): see `prepare`."""
     return sad_per_image(prepare(preds, target, trimap, mask, **options))
 
 
-def mse(preds: Tensor, target: Tensor, trimap: Tensor | None = None, mask: Tensor | None = None,
-        **options) -> Tensor:
+def mse(
+    preds: Tensor,
+    target: Tensor,
+    trimap: Tensor | None = None,
+    mask: Tensor | None = None,
+    **options,
+) -> Tensor:
     """Per-image MSE. Options (`convention`, `region`, `force_known`): see `prepare`."""
     return mse_per_image(prepare(preds, target, trimap, mask, **options))
 
 
-def mad(preds: Tensor, target: Tensor, trimap: Tensor | None = None, mask: Tensor | None = None,
-        **options) -> Tensor:
+def mad(
+    preds: Tensor,
+    target: Tensor,
+    trimap: Tensor | None = None,
+    mask: Tensor | None = None,
+    **options,
+) -> Tensor:
     """Per-image MAD. Options (`convention`, `region`, `force_known`): see `prepare`."""
     return mad_per_image(prepare(preds, target, trimap, mask, **options))
 
 
-def gradient_error(preds: Tensor, target: Tensor, trimap: Tensor | None = None,
-                   mask: Tensor | None = None, **options) -> Tensor:
+def gradient_error(
+    preds: Tensor,
+    target: Tensor,
+    trimap: Tensor | None = None,
+    mask: Tensor | None = None,
+    **options,
+) -> Tensor:
     """Per-image Grad / 1000. Options (`convention`, `region`, `force_known`): see `prepare`."""
     return gradient_error_per_image(prepare(preds, target, trimap, mask, **options))
 
 
-def connectivity_error(preds: Tensor, target: Tensor, trimap: Tensor | None = None,
-                       mask: Tensor | None = None, **options) -> Tensor:
+def connectivity_error(
+    preds: Tensor,
+    target: Tensor,
+    trimap: Tensor | None = None,
+    mask: Tensor | None = None,
+    **options,
+) -> Tensor:
     """Per-image Conn / 1000. Options (`convention`, `region`, `force_known`): see `prepare`."""
     return connectivity_error_per_image(prepare(preds, target, trimap, mask, **options))
 

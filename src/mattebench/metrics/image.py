@@ -66,7 +66,9 @@ class MattingMetric(Metric):
         super().__init__(**kwargs)
         check_options(convention, region, force_known)
         if empty_region not in ("zero", "skip", "error"):
-            raise ValueError(f"empty_region must be 'zero', 'skip' or 'error', got {empty_region!r}.")
+            raise ValueError(
+                f"empty_region must be 'zero', 'skip' or 'error', got {empty_region!r}."
+            )
         self.convention = convention
         self.region = region
         self.force_known = force_known
@@ -75,12 +77,21 @@ class MattingMetric(Metric):
         self.add_state("count", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
 
     def update(
-        self, preds: Tensor, target: Tensor, trimap: Tensor | None = None, mask: Tensor | None = None
+        self,
+        preds: Tensor,
+        target: Tensor,
+        trimap: Tensor | None = None,
+        mask: Tensor | None = None,
     ) -> None:
         """Score a batch: `preds`, `target` (and `trimap`, `mask`) are N,1,H,W."""
         batch = prepare(
-            preds, target, trimap, mask,
-            convention=self.convention, region=self.region, force_known=self.force_known,
+            preds,
+            target,
+            trimap,
+            mask,
+            convention=self.convention,
+            region=self.region,
+            force_known=self.force_known,
         )
         values = type(self).per_image(batch)
         keep = self._images_to_keep(batch)

@@ -215,9 +215,7 @@ def _to_unit_float(name: str, x: Tensor, *, clamp: bool) -> Tensor:
     if x.dtype == torch.uint8:
         return x.to(torch.float64) / 255.0
     if not x.is_floating_point():
-        raise TypeError(
-            f"{name} must be float in [0, 1] or uint8 in 0..255, got dtype {x.dtype}."
-        )
+        raise TypeError(f"{name} must be float in [0, 1] or uint8 in 0..255, got dtype {x.dtype}.")
     x = x.to(torch.float64)
     if torch.isnan(x).any():
         raise ValueError(f"{name} contains NaN values.")
@@ -226,9 +224,7 @@ def _to_unit_float(name: str, x: Tensor, *, clamp: bool) -> Tensor:
     lo, hi = x.min().item(), x.max().item()
     if lo < 0.0 or hi > 1.0:
         hint = " (it looks like 0..255: divide by 255 or pass uint8)" if hi > 1.5 else ""
-        raise ValueError(
-            f"{name} values must lie in [0, 1], found [{lo:.6g}, {hi:.6g}]{hint}."
-        )
+        raise ValueError(f"{name} values must lie in [0, 1], found [{lo:.6g}, {hi:.6g}]{hint}.")
     return x
 
 

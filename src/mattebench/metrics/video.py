@@ -109,7 +109,9 @@ class DtSSD(Metric):
             index = len(self.clip_sums)
             zero = torch.zeros(1, dtype=self.clip_sums.dtype, device=self.clip_sums.device)
             self.clip_sums = torch.cat([self.clip_sums, zero])  # frame 0 scores 0
-            self.clip_frames = torch.cat([self.clip_frames, torch.ones_like(zero, dtype=torch.long)])
+            self.clip_frames = torch.cat(
+                [self.clip_frames, torch.ones_like(zero, dtype=torch.long)]
+            )
         else:
             index, prev_pred, prev_gt = self._open[clip]
             if prev_pred.shape != pred.shape:
@@ -130,7 +132,9 @@ class DtSSD(Metric):
             return [self._new_anonymous_id() for _ in range(rows)]
         ids = [clip_ids] if isinstance(clip_ids, (str, int)) else list(clip_ids)
         if len(ids) != rows:
-            raise ValueError(f"DtSSD: B,T,1,H,W input needs {rows} clip ids (one per row), got {len(ids)}.")
+            raise ValueError(
+                f"DtSSD: B,T,1,H,W input needs {rows} clip ids (one per row), got {len(ids)}."
+            )
         return ids
 
     def _frame_ids(self, clip_ids: Any, frames: int) -> list[Hashable]:
