@@ -80,22 +80,45 @@ def _conn_sum(p, g, region, thresholds, column_major: bool) -> float:
     return float(np.sum(np.abs(pred_phi - target_phi)[region]))
 
 
+def _errors(pred, target):
+    return _unit(pred) - _unit(target)
+
+
+def dim_sad(pred, target, region) -> float:
+    """`compute_sad_loss.m`: sum over the region of |P - G| / 255, / 1000."""
+    return float(np.sum(np.abs(_errors(pred, target))[region])) / 1000
+
+
+def dim_mse(pred, target, region) -> float:
+    """`compute_mse_loss.m` (0 for an empty region instead of MATLAB's division by zero)."""
+    n = region.sum()
+    return float(np.sum((_errors(pred, target) ** 2)[region]) / n) if n else 0.0
+
+
+def dim_mad(pred, target, region) -> float:
+    n = region.sum()
+    return float(np.sum(np.abs(_errors(pred, target))[region]) / n) if n else 0.0
+
+
+def dim_grad(pred, target, region) -> float:
+    """`compute_gradient_loss.m` with the driver's / 1000."""
+    amp_p = _gradient_amplitude(_min_max(_unit(pred)))
+    amp_g = _gradient_amplitude(_min_max(_unit(target)))
+    return float(np.sum(((amp_p - amp_g) ** 2)[region])) / 1000
+
+
+def dim_conn(pred, target, region) -> float:
+    """`compute_connectivity_error.m` (MATLAB colon thresholds, column-major ties), / 1000."""
+    thresholds = [k / 10 for k in range(11)]
+    return _conn_sum(_unit(pred), _unit(target), region, thresholds, column_major=True) / 1000
+
+
+DIM = {"sad": dim_sad, "mse": dim_mse, "mad": dim_mad, "grad": dim_grad, "conn": dim_conn}
+
+
 def dim_metrics(pred, target, region) -> dict[str, float]:
     """The MATLAB definitions over a boolean region (trimap == 128 in the official code)."""
-    p, g = _unit(pred), _unit(target)
-    n = region.sum()
-    return {
-        "sad": float(np.sum(np.abs(p - g)[region])) / 1000,
-        "mse": float(np.sum(((p - g) ** 2)[region]) / n) if n else 0.0,
-        "mad": float(np.sum(np.abs(p - g)[region]) / n) if n else 0.0,
-        "grad": float(
-            np.sum(
-                ((_gradient_amplitude(_min_max(p)) - _gradient_amplitude(_min_max(g))) ** 2)[region]
-            )
-        )
-        / 1000,
-        "conn": _conn_sum(p, g, region, [k / 10 for k in range(11)], column_major=True) / 1000,
-    }
+    return {name: metric(pred, target, region) for name, metric in DIM.items()}
 
 
 def mmagic_postprocess(pred: np.ndarray, trimap: np.ndarray) -> np.ndarray:
