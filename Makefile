@@ -30,7 +30,7 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 bench-metrics: setup
-	$(PY) -m mattebench.metrics.bench
+	$(PY) -m benchmarks.metrics_speed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,7 +5,8 @@ values are identical.
 
 Run from the repository root (`make bench-metrics`). The mattes are realistic portraits with a
 trimap band of about 36 px at 1920x1080 (tests/mattes.py); the DIM convention on the unknown
-region. Prints milliseconds per image, the speed-up and the largest relative difference.
+region. Prints milliseconds per image, the speed-up and the largest relative difference; the
+last row is one `MattingMetrics` update + compute with the four metrics, as the platform runs them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from mattebench.metrics import MattingMetrics
 from mattebench.metrics import functional as F
 from tests import mattes, oracle
 
@@ -59,14 +61,20 @@ def run(height: int, width: int, images: int, repeats: int, device: str) -> list
                 "max_rel_diff": float(rel.max()),
             }
         )
+
+    def all_four():
+        metrics = MattingMetrics(metrics=list(OURS))
+        metrics.update(pred, target, trimap=trimap)
+        return metrics.compute()
+
+    t_all, _ = best_of(repeats, all_four)
     total_oracle = sum(r["oracle_ms"] for r in rows)
-    total_ours = sum(r["mattebench_ms"] for r in rows)
     rows.append(
         {
             "metric": "all four",
             "oracle_ms": total_oracle,
-            "mattebench_ms": total_ours,
-            "speedup": total_oracle / total_ours,
+            "mattebench_ms": 1e3 * t_all / images,
+            "speedup": total_oracle / (1e3 * t_all / images),
             "max_rel_diff": max(r["max_rel_diff"] for r in rows),
         }
     )
@@ -75,12 +83,16 @@ def run(height: int, width: int, images: int, repeats: int, device: str) -> list
 
 def print_table(rows: list[dict], header: str) -> None:
     print(header)
-    print(f"| {'metric':<9} | {'oracle ms/img':>13} | {'mattebench ms/img':>17} | "
-          f"{'speed-up':>8} | {'max rel diff':>12} |")
+    print(
+        f"| {'metric':<9} | {'oracle ms/img':>13} | {'mattebench ms/img':>17} | "
+        f"{'speed-up':>8} | {'max rel diff':>12} |"
+    )
     print(f"|{'-' * 11}|{'-' * 15}:|{'-' * 19}:|{'-' * 10}:|{'-' * 14}:|")
     for r in rows:
-        print(f"| {r['metric']:<9} | {r['oracle_ms']:>13.1f} | {r['mattebench_ms']:>17.1f} | "
-              f"{r['speedup']:>7.1f}x | {r['max_rel_diff']:>12.1e} |")
+        print(
+            f"| {r['metric']:<9} | {r['oracle_ms']:>13.1f} | {r['mattebench_ms']:>17.1f} | "
+            f"{r['speedup']:>7.1f}x | {r['max_rel_diff']:>12.1e} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

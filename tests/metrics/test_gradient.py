@@ -5,8 +5,8 @@ import torch
 
 from mattebench.metrics.gradient import (
     gaussian_derivative_factors,
-    gradient_magnitude,
-    kornia_gradient_magnitude,
+    gradient_error_sums_kornia,
+    gradient_error_sums_opencv,
 )
 from tests import oracle
 
@@ -46,9 +46,22 @@ def test_factors_rebuild_the_official_9x9_kernel():
     np.testing.assert_allclose(np.outer(smooth, deriv), oracle.dim_kernel(1.4), rtol=1e-12)
 
 
-def test_opencv_and_kornia_paths_agree():
-    x = torch.rand(3, 1, 37, 53, dtype=torch.float64)
-    smooth, deriv = gaussian_derivative_factors(1.4)
+def regions(shape=(30, 40)) -> torch.Tensor:
+    """Scattered pixels, an interior box (the OpenCV path crops), a box on the border, nothing."""
+    scattered = torch.rand(shape) > 0.5
+    interior, border, empty = torch.zeros(3, *shape, dtype=torch.bool)
+    interior[10:17, 12:20] = True
+    border[-5:, :6] = True
+    return torch.stack([scattered, interior, border, empty])[:, None]
+
+
+def test_error_sums_agree_on_the_opencv_and_the_kornia_paths():
+    region = regions()
+    pred, target = torch.rand(2, len(region), 1, 30, 40, dtype=torch.float64)
+    target[1] = 0.5  # a constant matte: min-max normalised to zeros on both paths
     torch.testing.assert_close(
-        gradient_magnitude(x), kornia_gradient_magnitude(x, smooth, deriv), rtol=1e-12, atol=1e-14
+        gradient_error_sums_opencv(pred, target, region),
+        gradient_error_sums_kornia(pred, target, region),
+        rtol=1e-12,
+        atol=1e-14,
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from torch import Tensor
 from torchmetrics import MetricCollection
 
 from mattebench.metrics.image import MAD, MSE, SAD, ConnectivityError, GradientError, MattingMetric
-from mattebench.metrics.inputs import Convention, get_convention
+from mattebench.metrics.inputs import Convention, MattingBatch, get_convention, prepare
 
 METRICS: dict[str, type[MattingMetric]] = {
     "sad": SAD,
@@ -69,3 +70,21 @@ class MattingMetrics(MetricCollection):
                 )
         # Each metric owns a different definition: no compute groups to merge.
         super().__init__(members, compute_groups=False, **kwargs)
+
+    def update(
+        self,
+        preds: Tensor,
+        target: Tensor,
+        trimap: Tensor | None = None,
+        mask: Tensor | None = None,
+    ) -> None:
+        """Validate and convert the inputs once per region, then update every metric with them."""
+        prepared: dict[str, MattingBatch] = {}
+        for metric in self.values(copy_state=False):
+            if metric.region not in prepared:
+                prepared[metric.region] = prepare(
+                    preds, target, trimap, mask,
+                    convention=metric.convention, region=metric.region,
+                    force_known=metric.force_known,
+                )  # fmt: skip
+            metric.update(prepared[metric.region])

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from mattebench.metrics.connectivity import connectivity_levels
-from mattebench.metrics.gradient import gradient_magnitude, min_max_normalise
+from mattebench.metrics.cpu import map_images
+from mattebench.metrics.gradient import gradient_error_sums
 from mattebench.metrics.inputs import MattingBatch, prepare
 
 #: Rhemann et al. 2009: a pixel is penalised only when it exceeds its level by at least theta.
@@ -29,7 +30,7 @@ CONN_THETA = 0.15
 
 def sad_per_image(batch: MattingBatch) -> Tensor:
     """Sum of absolute differences / 1000 (mmagic: summed over the whole image)."""
-    error = (batch.pred - batch.target).abs()
+    error = torch.sub(batch.pred, batch.target).abs_()
     return (
         _region_sum(error, None if batch.convention.whole_image_error_sums else batch.region) / 1000
     )
@@ -37,7 +38,7 @@ def sad_per_image(batch: MattingBatch) -> Tensor:
 
 def mse_per_image(batch: MattingBatch) -> Tensor:
     """Mean squared error over the region (mmagic: whole-image sum / #unknown pixels)."""
-    error = (batch.pred - batch.target) ** 2
+    error = torch.sub(batch.pred, batch.target).square_()
     numerator = _region_sum(
         error, None if batch.convention.whole_image_error_sums else batch.region
     )
@@ -48,9 +49,8 @@ def mad_per_image(batch: MattingBatch) -> Tensor:
     """Mean absolute difference over the region (RVM reports it x1e3 on whole frames)."""
     if not batch.convention.has_mad:
         raise ValueError(f"convention={batch.convention.name!r} defines no MAD; use 'dim'.")
-    return _divide_or_zero(
-        _region_sum((batch.pred - batch.target).abs(), batch.region), batch.region_size
-    )
+    error = torch.sub(batch.pred, batch.target).abs_()
+    return _divide_or_zero(_region_sum(error, batch.region), batch.region_size)
 
 
 def gradient_error_per_image(batch: MattingBatch) -> Tensor:
@@ -59,10 +59,7 @@ def gradient_error_per_image(batch: MattingBatch) -> Tensor:
     Both mattes are min-max normalised first (MATLAB `mat2gray`, `cv2.normalize`), then
     filtered with the sigma=1.4 Gaussian-derivative kernel (see `gradient.py`).
     """
-    pred_grad = gradient_magnitude(min_max_normalise(batch.pred))
-    target_grad = gradient_magnitude(min_max_normalise(batch.target))
-    diff = (pred_grad.to(batch.region.device) - target_grad.to(batch.region.device)) ** 2
-    return _region_sum(diff, batch.region) / 1000
+    return gradient_error_sums(batch.pred, batch.target, batch.region) / 1000
 
 
 def connectivity_error_per_image(batch: MattingBatch) -> Tensor:
@@ -74,19 +71,18 @@ def connectivity_error_per_image(batch: MattingBatch) -> Tensor:
     preds = batch.pred.detach().cpu().numpy()[:, 0]
     targets = batch.target.detach().cpu().numpy()[:, 0]
     regions = batch.region.detach().cpu().numpy()[:, 0]
-    errors = np.zeros(len(preds), dtype=np.float64)
-    for n, (pred, target, region) in enumerate(zip(preds, targets, regions, strict=True)):
-        rows, cols = np.nonzero(region)
+
+    def one_image(n: int) -> float:
+        pred, target = preds[n], targets[n]
+        scored = np.flatnonzero(regions[n])
         levels = connectivity_levels(
-            pred,
-            target,
-            rows,
-            cols,
-            thresholds,
-            column_major_ties=batch.convention.column_major_ties,
+            pred, target, scored, thresholds, column_major_ties=batch.convention.column_major_ties
         )
-        errors[n] = np.abs(_phi(pred[rows, cols], levels) - _phi(target[rows, cols], levels)).sum()
-    return torch.from_numpy(errors / 1000).to(batch.pred.device)
+        phi_pred = _phi(np.take(pred, scored), levels)
+        return float(np.abs(phi_pred - _phi(np.take(target, scored), levels)).sum())
+
+    errors = torch.tensor(map_images(one_image, len(preds)), dtype=torch.float64)
+    return (errors / 1000).to(batch.pred.device)
 
 
 def _phi(alpha: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -95,8 +91,9 @@ def _phi(alpha: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 
 def _region_sum(values: Tensor, region: Tensor | None) -> Tensor:
+    """Per-image sum of `values` (a temporary, zeroed in place outside the region)."""
     if region is not None:
-        values = values * region
+        values = values.masked_fill_(~region, 0.0)
     return values.sum(dim=(1, 2, 3))
 
 

@@ -78,21 +78,23 @@ class MattingMetric(Metric):
 
     def update(
         self,
-        preds: Tensor,
-        target: Tensor,
+        preds: Tensor | MattingBatch,
+        target: Tensor | None = None,
         trimap: Tensor | None = None,
         mask: Tensor | None = None,
     ) -> None:
-        """Score a batch: `preds`, `target` (and `trimap`, `mask`) are N,1,H,W."""
-        batch = prepare(
-            preds,
-            target,
-            trimap,
-            mask,
-            convention=self.convention,
-            region=self.region,
-            force_known=self.force_known,
-        )
+        """Score a batch: `preds`, `target` (and `trimap`, `mask`) are N,1,H,W.
+
+        `preds` may instead be a `MattingBatch` prepared with this metric's options, so that
+        `MattingMetrics` validates and converts the inputs once per region, not once per metric.
+        """
+        if isinstance(preds, MattingBatch):
+            batch = preds
+        else:
+            batch = prepare(
+                preds, target, trimap, mask,
+                convention=self.convention, region=self.region, force_known=self.force_known,
+            )  # fmt: skip
         values = type(self).per_image(batch)
         keep = self._images_to_keep(batch)
         self.total += values[keep].sum().to(self.total.device)

@@ -8,6 +8,7 @@ forcing the trimap's known values, rounding to uint8). The metric definitions li
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -101,11 +102,8 @@ class MattingBatch:
     target: Tensor
     region: Tensor
     convention: Convention
-
-    @property
-    def region_size(self) -> Tensor:
-        """Number of evaluated pixels per image, shape (N,)."""
-        return self.region.sum(dim=(1, 2, 3))
+    region_size: Tensor
+    """Number of evaluated pixels per image, shape (N,)."""
 
 
 def check_options(convention: str | Convention, region: str, force_known: bool | None) -> None:
@@ -193,13 +191,17 @@ def prepare(
     if force_known:
         if trimap is None:
             raise ValueError("force_known=True needs a trimap: pass trimap=...")
-        pred = pred.masked_fill(known_bg, 0.0).masked_fill(known_fg, 1.0)
+        pred = pred.masked_fill_(known_bg, 0.0).masked_fill_(known_fg, 1.0)
     if conv.postprocess_preds and preds.dtype != torch.uint8:
         # mmagic: `pred *= 255; pred.round_()` on the float32 output, then uint8, then / 255.
         working = preds.dtype if preds.is_floating_point() else torch.float32
         pred = (pred.to(working) * 255).round().to(torch.float64) / 255.0
 
-    return MattingBatch(pred=pred, target=gt, region=region_mask, convention=conv)
+    # One whole-tensor count per image: PyTorch's per-dimension bool counts materialise int64.
+    region_size = torch.stack([torch.count_nonzero(m) for m in region_mask])
+    return MattingBatch(
+        pred=pred, target=gt, region=region_mask, convention=conv, region_size=region_size
+    )
 
 
 def _check_shape(name: str, x: Tensor) -> None:
@@ -211,17 +213,20 @@ def _check_shape(name: str, x: Tensor) -> None:
 
 
 def _to_unit_float(name: str, x: Tensor, *, clamp: bool) -> Tensor:
-    """uint8 0..255 -> /255; floats must already lie in [0, 1] (clamped only if asked)."""
+    """A float64 copy in [0, 1] (later steps work in place): uint8 is divided by 255, floats
+    must already lie in [0, 1] (clamped only if asked)."""
     if x.dtype == torch.uint8:
-        return x.to(torch.float64) / 255.0
+        return x.to(torch.float64).div_(255.0)
     if not x.is_floating_point():
         raise TypeError(f"{name} must be float in [0, 1] or uint8 in 0..255, got dtype {x.dtype}.")
-    x = x.to(torch.float64)
-    if torch.isnan(x).any():
-        raise ValueError(f"{name} contains NaN values.")
+    x = x.to(torch.float64, copy=True)
     if clamp:
-        return x.clamp(0.0, 1.0)
-    lo, hi = x.min().item(), x.max().item()
+        if x.isnan().any():
+            raise ValueError(f"{name} contains NaN values.")
+        return x.clamp_(0.0, 1.0)
+    lo, hi = (v.item() for v in torch.aminmax(x))
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{name} contains NaN values.")
     if lo < 0.0 or hi > 1.0:
         hint = " (it looks like 0..255: divide by 255 or pass uint8)" if hi > 1.5 else ""
         raise ValueError(f"{name} values must lie in [0, 1], found [{lo:.6g}, {hi:.6g}]{hint}.")
@@ -240,9 +245,9 @@ def _split_trimap(trimap: Tensor) -> tuple[Tensor, Tensor, Tensor]:
             unknown |= trimap == torch.tensor(value, dtype=trimap.dtype)
     else:
         raise TypeError(f"trimap must be float or uint8, got dtype {trimap.dtype}.")
-    bad = ~(bg | fg | unknown)
-    if bad.any():
-        values = torch.unique(trimap[bad])[:8].tolist()
+    counted = sum(torch.count_nonzero(m).item() for m in (bg, fg, unknown))
+    if counted != trimap.numel():
+        values = torch.unique(trimap[~(bg | fg | unknown)])[:8].tolist()
         expected = "0/128/255" if trimap.dtype == torch.uint8 else "0/0.5/1"
         raise ValueError(
             f"trimap may only contain {expected}; found other values such as {values}. "
