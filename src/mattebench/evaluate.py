@@ -1,7 +1,7 @@
 """Score a folder of predicted alpha mattes against ground truth, without running any model.
 
 For predictions produced elsewhere (another code base, a released set of results): files are
-matched by name without extension, each image is scored with `mattebench.metrics.functional`
+matched by name without extension, each image is scored with the definitions of `mattebench.metrics`
 under the chosen convention, and the per-image values and their plain mean over images (as the
 official evaluation codes average) go to a table, ``<out>.json`` and ``<out>.csv``.
 
@@ -29,19 +29,10 @@ import cv2
 import numpy as np
 import torch
 
-from mattebench.metrics import functional as F
-from mattebench.metrics.inputs import Convention, check_options, get_convention
+from mattebench.metrics import METRICS
+from mattebench.metrics.inputs import Convention, check_options, get_convention, prepare
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-
-#: Column names and functions, in the order of `mattebench.metrics.METRICS`.
-METRIC_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
-    "sad": F.sad,
-    "mse": F.mse,
-    "grad": F.gradient_error,
-    "conn": F.connectivity_error,
-    "mad": F.mad,
-}
 
 #: How many names a warning or error lists before it only counts the rest.
 _MAX_LISTED = 20
@@ -69,7 +60,7 @@ class Case(NamedTuple):
 def metric_names(convention: str | Convention) -> list[str]:
     """The columns scored under `convention` (mmagic defines no MAD)."""
     has_mad = get_convention(convention).has_mad
-    return [name for name in METRIC_FUNCTIONS if name != "mad" or has_mad]
+    return [name for name in METRICS if name != "mad" or has_mad]
 
 
 def check_arguments(
@@ -215,18 +206,17 @@ def check_sizes(case: Case, pred: np.ndarray, alpha: np.ndarray, trimap: np.ndar
 def score_image(
     case: Case, convention: Convention, region: str, force_known: bool | None
 ) -> dict[str, float]:
-    """All metrics of one image, each from the per-image functional API with N = 1."""
+    """All metrics of one image (N = 1), from one validated `MattingBatch`."""
     pred, alpha = read_matte(case.pred), read_matte(case.alpha)
     trimap = read_matte(case.trimap) if case.trimap is not None else None
     check_sizes(case, pred, alpha, trimap)
     preds, target = torch.from_numpy(pred)[None, None], torch.from_numpy(alpha)[None, None]
     trimaps = torch.from_numpy(trimap)[None, None] if trimap is not None else None
-    options = {"convention": convention, "region": region, "force_known": force_known}
     try:
-        return {
-            name: float(METRIC_FUNCTIONS[name](preds, target, trimaps, **options)[0])
-            for name in metric_names(convention)
-        }
+        batch = prepare(
+            preds, target, trimaps, convention=convention, region=region, force_known=force_known
+        )
+        return {name: float(METRICS[name].per_image(batch)[0]) for name in metric_names(convention)}
     except (ValueError, TypeError) as exc:  # e.g. a trimap value other than 0/128/255
         raise EvaluationError(f"{case.name} ({case.files()}): {exc}") from exc
 
