@@ -1,0 +1,29 @@
+"""Experiment loggers: W&B that never needs a network unless you ask for one."""
+
+from __future__ import annotations
+
+import netrc
+import os
+from typing import Any
+
+from lightning.pytorch.loggers import WandbLogger
+
+
+def wandb_logged_in() -> bool:
+    """True when an API key is available (WANDB_API_KEY or the `wandb login` netrc entry)."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc().authenticators("api.wandb.ai") is not None
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+
+
+def wandb_logger(mode: str = "auto", **kwargs: Any) -> WandbLogger:
+    """A `WandbLogger`, offline unless logged in; `mode` is "auto", "online", "offline" or
+    "disabled" (as WANDB_MODE). Offline runs land in `<save_dir>/wandb/offline-run-*`."""
+    if mode not in ("auto", "online", "offline", "disabled"):
+        raise ValueError(f"W&B mode must be auto, online, offline or disabled, got {mode!r}.")
+    if mode == "auto":
+        mode = "online" if wandb_logged_in() else "offline"
+    return WandbLogger(offline=mode == "offline", mode=mode, **kwargs)

@@ -1,0 +1,1 @@
+"""Training losses, one module per method, each a transcription of the official trainer."""

@@ -1,0 +1,6 @@
+"""LightningModules, one per method, on the shared `MattingMethod` base."""
+
+from mattebench.methods.base import MattingMethod
+from mattebench.methods.bgmv2 import BGMv2
+
+__all__ = ["BGMv2", "MattingMethod"]

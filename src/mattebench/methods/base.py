@@ -1,0 +1,201 @@
+"""`MattingMethod`: what every method shares, so that methods are compared on equal terms.
+
+A method implements `predict(batch) -> {"alpha", "fgr", ...}` (the prediction contract of
+DESIGN.md) and `training_loss(batch) -> {"loss", ...}`. Evaluation lives here and only here: the
+same `MattingMetrics` (SAD, MSE, Grad, Conn, MAD on the trimap's unknown band and on the whole
+image), the same image panels, the same metric names (`val/sad_unknown`, `test/grad_image`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from lightning.pytorch import LightningModule
+from lightning.pytorch.loggers import WandbLogger
+from torch import Tensor, nn
+from torchvision.utils import make_grid, save_image
+
+from mattebench.metrics import MattingMetrics
+
+Batch = dict[str, Any]
+Prediction = dict[str, Tensor]
+
+#: What each batch key means, for error messages about missing keys.
+KEY_MEANINGS = {
+    "image": "the input composite",
+    "bgr": "a clean background plate (background matting: compose foregrounds over backgrounds)",
+    "alpha": "the ground-truth alpha",
+    "fgr": "the ground-truth foreground colour (matting datasets, not segmentation masks)",
+    "trimap": "a trimap (the datamodule derives one from alpha for validation and test)",
+    "prev_alpha": "the previous frame's alpha (video sources)",
+}
+
+
+class MattingMethod(LightningModule):
+    """Base LightningModule: optimisation plumbing, shared evaluation and image panels.
+
+    Args:
+        net: the plain `nn.Module` of the method (`mattebench.models`).
+        optimizer: a partial optimizer (Hydra `_partial_: true`); it receives the parameter
+            groups of `parameter_groups()`.
+        scheduler: optional partial LR scheduler, stepped per epoch.
+        lr: learning rate per submodule of `net` (per-module rates as in the BGMv2 trainers),
+            or one number for all parameters.
+        eval_regions: regions of `MattingMetrics` for validation and test.
+        panel_every_n_epochs: log image panels of the first validation batch every n epochs
+            (0 = never); the test panels are logged once.
+        panel_samples: how many samples of that batch to show.
+    """
+
+    #: Batch keys the method reads; a missing one is a clear error, not a KeyError.
+    required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        lr: float | Mapping[str, float] = 1e-4,
+        eval_regions: Sequence[str] = ("unknown", "image"),
+        panel_every_n_epochs: int = 1,
+        panel_samples: int = 4,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(logger=False, ignore=["net"])
+        self.net = net
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.lr = lr
+        self.val_metrics = MattingMetrics(regions=tuple(eval_regions), prefix="val/")
+        self.test_metrics = MattingMetrics(regions=tuple(eval_regions), prefix="test/")
+        self.panel_every_n_epochs = panel_every_n_epochs
+        self.panel_samples = panel_samples
+
+    # --- what a method implements -------------------------------------------------------
+    def predict(self, batch: Batch) -> Prediction:
+        """The prediction contract: at least `alpha` (B,1,H,W in [0,1]), `fgr` if predicted."""
+        raise NotImplementedError
+
+    def training_loss(self, batch: Batch) -> dict[str, Tensor]:
+        """Loss terms of one training batch; `loss` is the one optimised."""
+        raise NotImplementedError
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """Parameter groups with their learning rates: one per `lr` entry, by submodule of `net`."""
+        if not isinstance(self.lr, Mapping):
+            return [{"params": list(self.parameters()), "lr": float(self.lr)}]
+        groups = []
+        for name, lr in self.lr.items():
+            module = self.net.get_submodule(name)
+            groups.append({"params": list(module.parameters()), "lr": float(lr), "name": name})
+        covered = {id(p) for group in groups for p in group["params"]}
+        missed = [
+            n for n, p in self.net.named_parameters() if p.requires_grad and id(p) not in covered
+        ]
+        if missed:
+            raise ValueError(
+                f"lr names {sorted(self.lr)} leave parameters without a learning rate, e.g. "
+                f"{missed[:3]}; add their submodule to `lr`."
+            )
+        return groups
+
+    # --- Lightning hooks ------------------------------------------------------------------
+    def forward(self, batch: Batch) -> Prediction:
+        return self.predict(batch)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        self.check_batch(batch)
+        losses = self.training_loss(batch)
+        size = len(batch["image"])
+        self.log("train/loss", losses["loss"], prog_bar=True, batch_size=size)
+        for name, value in losses.items():
+            if name != "loss":
+                self.log(f"train/{name}", value, batch_size=size)
+        return losses["loss"]
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, batch_idx, self.val_metrics, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, batch_idx, self.test_metrics, "test")
+
+    def predict_step(self, batch: Batch, batch_idx: int) -> Prediction:
+        return self.predict(batch)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=self.parameter_groups())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer=optimizer)}
+
+    # --- shared evaluation ----------------------------------------------------------------
+    def check_batch(self, batch: Batch, keys: Iterable[str] | None = None) -> None:
+        missing = [key for key in (keys or self.required_keys) if key not in batch]
+        if missing:
+            needs = "; ".join(f"'{k}' ({KEY_MEANINGS.get(k, 'see DESIGN.md')})" for k in missing)
+            raise KeyError(
+                f"{type(self).__name__} needs batch key(s) {needs}, but the batch has only "
+                f"{sorted(k for k in batch if k != 'meta')}. Choose a data config that provides them."
+            )
+
+    def _evaluate(self, batch: Batch, batch_idx: int, metrics: MattingMetrics, stage: str) -> None:
+        self.check_batch(batch, (*self.required_keys, "trimap"))
+        pred = self.predict(batch)
+        alpha = pred["alpha"].detach().float().clamp(0, 1)
+        metrics.update(alpha, batch["alpha"].float(), trimap=batch["trimap"].float())
+        self.log_dict(metrics, batch_size=len(alpha))
+        if batch_idx == 0 and self._panels_due(stage):
+            self.log_panels(batch, pred, stage)
+
+    def _panels_due(self, stage: str) -> bool:
+        if self.panel_every_n_epochs <= 0 or self.trainer.sanity_checking:
+            return False
+        return stage == "test" or self.current_epoch % self.panel_every_n_epochs == 0
+
+    @torch.no_grad()
+    def log_panels(self, batch: Batch, pred: Prediction, stage: str) -> None:
+        """One row per sample: input, background plate, GT alpha, predicted alpha, |error|,
+        composite on a new background, and any extra maps the method returns (e.g. BGMv2's
+        refined patches). Saved as PNG in the run directory and sent to W&B if it is used."""
+        n = min(self.panel_samples, len(batch["image"]))
+        image = batch["image"][:n].float()
+        alpha = pred["alpha"][:n].float().clamp(0, 1)
+        fgr = pred.get("fgr", batch["image"])[:n].float()
+        columns = [image]
+        if "bgr" in batch:
+            columns.append(batch["bgr"][:n].float())
+        columns += [
+            batch["alpha"][:n].float(),
+            alpha,
+            (alpha - batch["alpha"][:n].float()).abs(),
+            fgr * alpha + (1 - alpha) * _new_background(image),
+        ]
+        columns += [pred[key][:n].float() for key in sorted(pred) if key in ("ref", "err")]
+        tiles = [_to_rgb(c, image.shape[-2:]) for c in columns]
+        grid = make_grid(torch.stack(tiles, dim=1).flatten(0, 1), nrow=len(tiles), padding=2)
+        tag = f"{stage}/panels"
+        folder = Path(self.trainer.default_root_dir) / "panels"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_image(grid, folder / f"{stage}_epoch{self.current_epoch:03d}.png")
+        for logger in self.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.log_image(key=tag, images=[grid.cpu()], step=self.global_step)
+
+
+def _to_rgb(x: Tensor, size: torch.Size) -> Tensor:
+    if x.shape[-2:] != size:
+        x = torch.nn.functional.interpolate(x, size=size, mode="nearest")
+    return (x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x).clamp(0, 1).cpu()
+
+
+def _new_background(like: Tensor) -> Tensor:
+    """A fixed diagonal colour gradient, so composites are comparable across methods."""
+    h, w = like.shape[-2:]
+    ramp = torch.linspace(0, 1, h, device=like.device)[:, None] + torch.linspace(
+        0, 1, w, device=like.device
+    )
+    ramp = ramp / 2
+    return torch.stack([ramp, 0.5 * (1 - ramp), 1 - ramp])[None].to(like.dtype)

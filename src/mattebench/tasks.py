@@ -1,0 +1,140 @@
+"""The two tasks behind `train.py` and `eval.py`: instantiate from the Hydra config, run, write
+`metrics.json`, and always close the loggers (a failed run still finishes its W&B run)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+import torch
+from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.loggers import Logger
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+def task_wrapper(task: Callable[[DictConfig], dict[str, float]]) -> Callable:
+    """Run a task, then finish the W&B run whatever happened, so the next job of a multirun
+    starts clean and an interrupted run is still readable offline."""
+
+    @functools.wraps(task)
+    def wrapped(cfg: DictConfig) -> dict[str, float]:
+        try:
+            return task(cfg)
+        finally:
+            _finish_wandb()
+            log.info("Output dir: %s", cfg.paths.output_dir)
+
+    return wrapped
+
+
+@task_wrapper
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit, then test the best checkpoint; returns validation and test metrics."""
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+    datamodule, model, trainer = _instantiate(cfg)
+    if cfg.get("train"):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    metrics = _scalars(trainer.callback_metrics)
+    if cfg.get("test"):
+        best = _best_checkpoint(trainer)
+        trainer.test(model, datamodule=datamodule, ckpt_path=best, weights_only=False)
+        metrics.update(_scalars(trainer.callback_metrics))
+        metrics["best_checkpoint"] = best
+    write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
+    return metrics
+
+
+@task_wrapper
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Test a checkpoint on the configured data; writes the same `metrics.json` as training."""
+    checkpoint = Path(cfg.ckpt_path)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(
+            f"ckpt_path={checkpoint} does not exist; pass a checkpoint written by train.py "
+            "(<run dir>/checkpoints/*.ckpt)."
+        )
+    datamodule, model, trainer = _instantiate(cfg)
+    trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint), weights_only=False)
+    metrics = _scalars(trainer.callback_metrics)
+    write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
+    return metrics
+
+
+def optimized_value(metrics: dict[str, Any], name: str | None) -> float | None:
+    """The metric a sweeper minimises; a missing name is an error listing the available ones."""
+    if not name:
+        return None
+    if name not in metrics:
+        raise KeyError(f"optimized_metric={name!r} was not logged; available: {sorted(metrics)}.")
+    return float(metrics[name])
+
+
+def write_metrics(metrics: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    log.info("Metrics written to %s", path)
+
+
+def _instantiate(cfg: DictConfig) -> tuple[LightningDataModule, LightningModule, Trainer]:
+    log.info("Data <%s>, model <%s>", cfg.data._target_, cfg.model._target_)
+    datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
+    model: LightningModule = hydra.utils.instantiate(cfg.model)
+    callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
+    loggers = _instantiate_group(cfg.get("logger"), Logger)
+    trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
+    resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    for logger in loggers:
+        logger.log_hyperparams(resolved)
+    return datamodule, model, trainer
+
+
+def _instantiate_group(group: DictConfig | None, kind: type) -> list[Any]:
+    """Every entry with a `_target_` in a config group (callbacks, loggers)."""
+    objects = []
+    for name, entry in (group or {}).items():
+        if isinstance(entry, DictConfig) and "_target_" in entry:
+            obj = hydra.utils.instantiate(entry)
+            if not isinstance(obj, kind):
+                raise TypeError(f"{name} instantiated {type(obj).__name__}, not a {kind.__name__}.")
+            objects.append(obj)
+    return objects
+
+
+def _best_checkpoint(trainer: Trainer) -> str | None:
+    callback = trainer.checkpoint_callback
+    best = getattr(callback, "best_model_path", "") if callback is not None else ""
+    if not best:
+        log.warning(
+            "No best checkpoint (no checkpoint callback or no validation): testing the "
+            "current weights."
+        )
+        return None
+    return best
+
+
+def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for name, value in metrics.items():
+        number = value.item() if isinstance(value, torch.Tensor) else float(value)
+        if not math.isnan(number):
+            out[name] = number
+    return out
+
+
+def _finish_wandb() -> None:
+    try:
+        import wandb
+    except ImportError:
+        return
+    if wandb.run is not None:
+        wandb.finish()
