@@ -1,0 +1,1 @@
+"""Matting networks as plain `nn.Module`s (no Lightning, no Hydra), one package per method."""
