@@ -1,0 +1,217 @@
+"""`MattingDataModule`: foreground sources + background folders -> Batch-contract batches.
+
+Per-sample work (decode, BGMv2 per-sample augmentation, trimaps) runs in DataLoader workers;
+per-batch work (crop, shadow, composite, noise, plate jitter and misalignment) runs on the
+training device in `on_after_batch_transfer`, as BGMv2's `train_base.py` does it on the GPU.
+It knows nothing of methods: every batch carries the same keys (DESIGN.md, "Batch").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningDataModule
+from torch.utils.data import DataLoader
+
+from mattebench.data.augment import BatchAugment, PerSampleAugment
+from mattebench.data.compose import composite
+from mattebench.data.datasets import CompositionDataset, collate, seed_worker
+from mattebench.data.sources.base import Source
+
+_STAGES = {  # stage -> the (foreground, background) attributes it reads
+    "fit": (("train", "train_backgrounds"), ("val", "val_backgrounds")),
+    "validate": (("val", "val_backgrounds"),),
+    "test": (("test", "test_backgrounds"),),
+    "predict": (("test", "test_backgrounds"),),
+}
+
+
+class MattingDataModule(LightningDataModule):
+    """Composites foregrounds onto backgrounds on the fly, BGMv2-style, for any method.
+
+    Args:
+        train, val, test: foreground sources (e.g. `VideoMatteFrames`); any may be None.
+        train_backgrounds, val_backgrounds, test_backgrounds: `BackgroundFolder`s, one per
+            foreground source given.
+        sample: called in `prepare_data` (once per node) to generate a `*_sample` dataset, e.g.
+            `functools.partial(ensure_videomatte_sample, root)`; None for real datasets.
+        size: side of the square samples (BGMv2 base 512, refine 2048).
+        batch_size: global batch size, split across devices (BGMv2 `train_refine.py` divides
+            its batch of 4 by the number of GPUs).
+        num_workers, pin_memory, persistent_workers: DataLoader settings.
+        val_samples: a fixed subset of this many validation samples, spread evenly as
+            BGMv2's `SampleDataset` (indices `i * (len // n)`); None for all.
+        test_samples: likewise for the test set (None: all, the default).
+        seed: seeds the training streams (per rank): sample draws, worker seeds, batch draws.
+        eval_seed: seeds the fixed val/test composites; apart from `seed` so that a multirun
+            over seeds evaluates every run on the same images.
+        sample_augment: a `PerSampleAugment` or its keyword arguments (default: BGMv2 base).
+        batch_augment: a `BatchAugment` or its keyword arguments (default: BGMv2 base).
+        fixed_train: augment each training sample the same way every epoch (draws seeded by the
+            sample, per-batch draws by the batch's samples), e.g. to overfit a batch; the
+            augmentation still applies.
+    """
+
+    def __init__(
+        self,
+        train: Source | None = None,
+        val: Source | None = None,
+        test: Source | None = None,
+        train_backgrounds: Source | None = None,
+        val_backgrounds: Source | None = None,
+        test_backgrounds: Source | None = None,
+        sample: Callable[[], Any] | None = None,
+        size: int = 512,
+        batch_size: int = 8,
+        num_workers: int = 4,
+        val_samples: int | None = 50,
+        test_samples: int | None = None,
+        seed: int = 0,
+        eval_seed: int = 0,
+        sample_augment: PerSampleAugment | Mapping | None = None,
+        batch_augment: BatchAugment | Mapping | None = None,
+        pin_memory: bool = True,
+        persistent_workers: bool = False,
+        fixed_train: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(
+            "size",
+            "batch_size",
+            "num_workers",
+            "val_samples",
+            "test_samples",
+            "seed",
+            "eval_seed",
+            "fixed_train",
+        )
+        self.train, self.val, self.test = train, val, test
+        self.train_backgrounds, self.val_backgrounds = train_backgrounds, val_backgrounds
+        self.test_backgrounds = test_backgrounds
+        self.sample = sample
+        self.size, self.batch_size, self.num_workers = size, batch_size, num_workers
+        self.val_samples, self.test_samples = val_samples, test_samples
+        self.seed, self.eval_seed = seed, eval_seed
+        self.sample_augment = _build(sample_augment, PerSampleAugment)
+        self.batch_augment = _build(batch_augment, BatchAugment)
+        self.pin_memory = pin_memory and torch.cuda.is_available()
+        self.persistent_workers = persistent_workers and num_workers > 0
+        self.fixed_train = fixed_train
+        self.datasets: dict[str, CompositionDataset] = {}
+
+    def prepare_data(self) -> None:
+        if self.sample is not None:
+            self.sample()
+
+    def setup(self, stage: str | None = None) -> None:
+        """Scan the sources the stage needs (a missing dataset fails here, before training)."""
+        pairs = _STAGES[stage] if stage else tuple(p for ps in _STAGES.values() for p in ps)
+        for split, bg_name in pairs:
+            foregrounds, backgrounds = getattr(self, split), getattr(self, bg_name)
+            if foregrounds is None:
+                optional = stage is None or (stage == "fit" and split == "val")
+                if optional:
+                    continue
+                raise ValueError(f"MattingDataModule({split}=...) is needed to {stage}")
+            if backgrounds is None:
+                raise ValueError(f"MattingDataModule({split}=...) needs {bg_name}=...")
+            foregrounds.scan()
+            backgrounds.scan()
+            if split not in self.datasets:
+                self.datasets[split] = self._dataset(split, foregrounds, backgrounds)
+        self.batch_augment.manual_seed(_derive(self.seed, self._rank, 2))
+
+    @property
+    def _rank(self) -> int:
+        return self.trainer.global_rank if self.trainer is not None else 0
+
+    def _dataset(self, split: str, foregrounds, backgrounds) -> CompositionDataset:
+        train = split == "train"
+        limit = {"val": self.val_samples, "test": self.test_samples}.get(split)
+        return CompositionDataset(
+            foregrounds,
+            backgrounds,
+            self.sample_augment,
+            self.size,
+            train=train,
+            seed=_derive(self.seed, self._rank, 1) if train else self.eval_seed,
+            indices=_spread(len(foregrounds), limit),
+            fixed=self.fixed_train,
+        )
+
+    # --- loaders ---
+
+    def train_dataloader(self) -> DataLoader:
+        # drop_last: a last batch of 1 breaks BatchNorm in training (BGMv2 issue #123)
+        return self._loader("train", shuffle=True, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader | list:
+        return self._loader("val") if self.val is not None else []
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test")
+
+    def _loader(self, split: str, shuffle: bool = False, drop_last: bool = False) -> DataLoader:
+        if split not in self.datasets:
+            raise RuntimeError(f"no {split} dataset: call setup() with the matching stage first")
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size_per_device,
+            shuffle=shuffle,
+            drop_last=drop_last,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers,
+            collate_fn=collate,
+            worker_init_fn=seed_worker,
+            generator=torch.Generator().manual_seed(_derive(self.seed, self._rank, 3)),
+        )
+
+    @property
+    def batch_size_per_device(self) -> int:
+        world = self.trainer.world_size if self.trainer is not None else 1
+        if self.batch_size % world:
+            raise ValueError(f"batch_size {self.batch_size} is not divisible by {world} devices")
+        return self.batch_size // world
+
+    # --- on the device ---
+
+    def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
+        """Training: the BGMv2 per-batch augmentation; otherwise the plain composite."""
+        if self.trainer is not None and self.trainer.training:
+            if self.fixed_train:
+                self.batch_augment.manual_seed(_derive(self.seed, *_indices(batch)))
+            return self.batch_augment(batch)
+        if "image" not in batch:
+            batch = {**batch, "image": composite(batch["fgr"], batch["alpha"], batch["bgr"])}
+        return batch
+
+
+def _build(value, cls):
+    if value is None:
+        return cls()
+    if isinstance(value, Mapping):
+        return cls(**value)
+    return value
+
+
+def _indices(batch: dict) -> list[int]:
+    return [meta.get("index", 0) for meta in batch.get("meta", [])]
+
+
+def _spread(total: int, n: int | None) -> list[int]:
+    """`n` indices spread over `total` as BGMv2's `SampleDataset`; all when n is None/too big."""
+    if n is None or n >= total:
+        return list(range(total))
+    return [i * (total // n) for i in range(n)]
+
+
+def _derive(*keys: int) -> int:
+    """A 63-bit seed from several integers (seed, rank, purpose), independent per purpose."""
+    return int(np.random.SeedSequence(list(keys)).generate_state(2, np.uint64)[0] >> 1)

@@ -1,0 +1,170 @@
+"""What every on-disk reader shares: lazy scanning, the item types, image decoding, the errors.
+
+Readers are built from Hydra configs before a `*_sample` dataset may have been generated, so
+`__init__` only stores paths; the disk is read by `scan()` (or on first use), and a missing
+dataset is an error that says where it should be, what it looks like, where it is published and
+which sample config to use instead — never a silent substitution (DESIGN.md, "Data").
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Generic, NamedTuple, TypeVar
+
+import cv2
+import numpy as np
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+#: How many offending names an error lists before it only counts the rest.
+MAX_LISTED = 10
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is missing (or empty) where a config points; the message says what to do."""
+
+    def __init__(
+        self,
+        dataset: str,
+        path: str | Path,
+        layout: str,
+        published: str,
+        sample_config: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.dataset, self.path, self.layout = dataset, Path(path), layout
+        self.published, self.sample_config = published, sample_config
+        lines = [f"{dataset} not found at {path}" + (f" ({detail})" if detail else "") + "."]
+        lines.append(f"Expected layout: {layout}")
+        lines.append(f"Published at: {published}")
+        if sample_config:
+            lines.append(
+                f"For a small generated copy in the same layout use the `{sample_config}` config "
+                f"(e.g. `data={sample_config}`)."
+            )
+        super().__init__("\n".join(lines))
+
+
+class DatasetLayoutError(ValueError):
+    """A dataset is present but its files do not pair up (fgr vs pha names, frame counts)."""
+
+
+class CorruptImageError(OSError):
+    """An image or video frame that cannot be decoded; the message names the file."""
+
+
+class Foreground(NamedTuple):
+    """One foreground sample as stored: colour, alpha, and where it came from.
+
+    `meta` always holds `source` (the reader's `name`) and `id` (unique within the source).
+    """
+
+    fgr: np.ndarray  # H,W,3 uint8 RGB
+    pha: np.ndarray  # H,W uint8
+    meta: dict[str, Any]
+
+
+class Background(NamedTuple):
+    """One background plate as stored."""
+
+    bgr: np.ndarray  # H,W,3 uint8 RGB
+    meta: dict[str, Any]
+
+
+def read_image(path: str | Path, gray: bool = False) -> np.ndarray:
+    """Decode an image file to uint8 RGB (H,W,3) or gray (H,W); undecodable files raise.
+
+    EXIF orientation is ignored, as PIL does in BGMv2's `dataset/images.py`: a rotated JPEG
+    foreground must stay aligned with its PNG alpha.
+    """
+    path = Path(path)
+    try:
+        data = np.fromfile(path, np.uint8)
+    except OSError as error:
+        raise CorruptImageError(f"cannot read image {path}: {error}") from error
+    if data.size >= 2 and data[0] == 0xFF and data[1] == 0xD8 and not _has_jpeg_end(data):
+        raise CorruptImageError(f"truncated JPEG (no end-of-image marker): {path}")
+    mode = cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR_RGB
+    image = cv2.imdecode(data, mode | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
+    if image is None:
+        raise CorruptImageError(f"cannot decode image {path}")
+    return image
+
+
+def _has_jpeg_end(data: np.ndarray, window: int = 1024) -> bool:
+    """OpenCV decodes a truncated JPEG into a partly grey image; the missing FFD9 tells."""
+    tail = data[-window:]
+    return bool(np.any((tail[:-1] == 0xFF) & (tail[1:] == 0xD9)))
+
+
+def list_images(folder: Path, recursive: bool = False) -> list[Path]:
+    """Image files (jpg/jpeg/png, any case) under `folder`, sorted by path."""
+    pattern = "**/*" if recursive else "*"
+    files = (p for p in folder.glob(pattern) if p.suffix.lower() in IMAGE_EXTENSIONS)
+    return sorted(p for p in files if p.is_file())
+
+
+def listed(names: Sequence[str]) -> str:
+    """`a, b, c` or `a, b, ... (+N more)`, for error messages."""
+    names = sorted(names)
+    more = len(names) - MAX_LISTED
+    return ", ".join(names[:MAX_LISTED]) + (f", ... (+{more} more)" if more > 0 else "")
+
+
+Item = TypeVar("Item")
+
+
+class Source(ABC, Generic[Item]):
+    """A dataset on disk, indexed lazily: `scan()` reads the directory tree once.
+
+    Subclasses set `dataset`, `layout` and `published` (used in error messages) and implement
+    `_scan()` (returns the index, a list) and `__getitem__`.
+    """
+
+    dataset: str = "dataset"
+    layout: str = ""
+    published: str = ""
+
+    def __init__(self, root: str | Path, sample_config: str | None = None) -> None:
+        self.root = Path(root)
+        self.sample_config = sample_config
+        self._index: list | None = None
+
+    @property
+    def name(self) -> str:
+        """Short id written into each item's `meta["source"]`."""
+        return self.dataset
+
+    def scan(self) -> Source[Item]:
+        """Index the files now (so a missing dataset fails before training); returns self."""
+        if self._index is None:
+            self._index = self._scan()
+        return self
+
+    @property
+    def index(self) -> list:
+        return self.scan()._index  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @abstractmethod
+    def _scan(self) -> list: ...
+
+    @abstractmethod
+    def __getitem__(self, i: int) -> Item: ...
+
+    def not_found(self, path: Path, detail: str | None = None) -> DatasetNotFoundError:
+        return DatasetNotFoundError(
+            self.dataset, path, self.layout, self.published, self.sample_config, detail
+        )
+
+    def require_dir(self, path: Path) -> None:
+        if not path.is_dir():
+            raise self.not_found(path, "not a directory" if path.exists() else "missing")
+
+    def __repr__(self) -> str:
+        state = f"{len(self._index)} items" if self._index is not None else "not scanned"
+        return f"{type(self).__name__}({str(self.root)!r}, {state})"
