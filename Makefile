@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-all lint format bench-metrics clean
+.PHONY: setup train test test-all lint format bench-metrics clean
 
 setup: $(STAMP)
 
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt torch torchvision
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
+
+# The main job on the generated sample: a short BGMv2 run on CPU (generates the data on first use).
+train: setup
+	$(PY) train.py model=bgmv2 data=videomatte_sample trainer=cpu
 
 test: setup
 	$(PY) -m pytest -q

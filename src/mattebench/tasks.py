@@ -47,7 +47,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     metrics = _scalars(trainer.callback_metrics)
     if cfg.get("test"):
         best = _best_checkpoint(trainer)
-        trainer.test(model, datamodule=datamodule, ckpt_path=best, weights_only=False)
+        trainer.test(model, datamodule=datamodule, ckpt_path=best)
         metrics.update(_scalars(trainer.callback_metrics))
         metrics["best_checkpoint"] = best
     write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
@@ -64,7 +64,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             "(<run dir>/checkpoints/*.ckpt)."
         )
     datamodule, model, trainer = _instantiate(cfg)
-    trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint), weights_only=False)
+    trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
     metrics = _scalars(trainer.callback_metrics)
     write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
     return metrics
@@ -87,8 +87,9 @@ def write_metrics(metrics: dict[str, Any], path: Path) -> None:
 
 def _instantiate(cfg: DictConfig) -> tuple[LightningDataModule, LightningModule, Trainer]:
     log.info("Data <%s>, model <%s>", cfg.data._target_, cfg.model._target_)
-    datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: LightningModule = hydra.utils.instantiate(cfg.model)
+    # Plain containers, not DictConfig: checkpoints then load with torch.load(weights_only=True).
+    datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="object")
+    model: LightningModule = hydra.utils.instantiate(cfg.model, _convert_="object")
     callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
     loggers = _instantiate_group(cfg.get("logger"), Logger)
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)

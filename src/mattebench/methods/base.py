@@ -64,7 +64,9 @@ class MattingMethod(LightningModule):
         panel_samples: int = 4,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(logger=False, ignore=["net"])
+        # Modules and partials stay out of the checkpoint (the Hydra config has them), so it
+        # loads with torch.load(weights_only=True).
+        self.save_hyperparameters(logger=False, ignore=["net", "optimizer", "scheduler"])
         self.net = net
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -138,7 +140,8 @@ class MattingMethod(LightningModule):
             needs = "; ".join(f"'{k}' ({KEY_MEANINGS.get(k, 'see DESIGN.md')})" for k in missing)
             raise KeyError(
                 f"{type(self).__name__} needs batch key(s) {needs}, but the batch has only "
-                f"{sorted(k for k in batch if k != 'meta')}. Choose a data config that provides them."
+                f"{sorted(k for k in batch if k != 'meta')}. Choose a data config that "
+                "provides them."
             )
 
     def _evaluate(self, batch: Batch, batch_idx: int, metrics: MattingMetrics, stage: str) -> None:

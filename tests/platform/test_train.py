@@ -1,0 +1,94 @@
+"""The user's commands, run in-process on the generated sample: fit, test, eval, resume."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import open_dict
+
+from mattebench.data.sources import DatasetNotFoundError
+from mattebench.tasks import evaluate, train
+from tests.platform.conftest import FAST
+
+METRICS = ("sad", "mse", "grad", "conn", "mad")
+TEST_KEYS = {f"test/{m}_{r}" for m in METRICS for r in ("unknown", "image")}
+ONE_EPOCH = [
+    "trainer.max_epochs=1",
+    "trainer.limit_train_batches=2",
+    "callbacks=[model_checkpoint]",
+]
+
+
+@pytest.mark.parametrize("model", ["bgmv2_base", "bgmv2"])
+def test_fast_dev_run_of_base_and_refine(make_config, model):
+    cfg = make_config(f"model={model}", "model.net.backbone=mobilenetv2", "debug=fdr", *FAST)
+    metrics = train(cfg)
+    assert set(metrics) >= TEST_KEYS
+    assert (Path(cfg.paths.output_dir) / "metrics.json").is_file()
+
+
+def test_overfitting_a_batch_lowers_the_loss(make_config):
+    cfg = make_config(
+        "model=bgmv2_base", "model.net.backbone=mobilenetv2", "debug=overfit", *FAST,
+        "trainer.overfit_batches=1", "trainer.max_epochs=15", "trainer.log_every_n_steps=1",
+        "model.lr.backbone=1e-3", "model.lr.aspp=1e-3", "model.lr.decoder=1e-3",
+    )  # fmt: skip
+    train(cfg)
+    history = (Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv").read_text()
+    header, *rows = history.strip().splitlines()
+    column = header.split(",").index("train/loss")
+    losses = [float(r.split(",")[column]) for r in rows if r.split(",")[column]]
+    assert len(losses) == 15
+    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+
+
+def test_eval_of_the_best_checkpoint_reproduces_the_test_metrics(make_config):
+    cfg = make_config("model=bgmv2_mobilenetv2", *FAST, *ONE_EPOCH)
+    trained = train(cfg)
+    eval_cfg = make_config(
+        "model=bgmv2_mobilenetv2", *FAST, f"ckpt_path={trained['best_checkpoint']}",
+        config_name="eval",
+    )  # fmt: skip
+    evaluated = evaluate(eval_cfg)
+    for key in TEST_KEYS:
+        assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key
+
+
+def test_resume_from_last_checkpoint_continues_the_step_count(make_config):
+    cfg = make_config("model=bgmv2_base", "model.net.backbone=mobilenetv2", *FAST, *ONE_EPOCH,
+                      "test=false")  # fmt: skip
+    train(cfg)
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=False)["global_step"] == 2
+    resumed = make_config("model=bgmv2_base", "model.net.backbone=mobilenetv2", *FAST, *ONE_EPOCH,
+                          "test=false", "trainer.max_epochs=2", f"ckpt_path={last}")  # fmt: skip
+    with open_dict(resumed):
+        resumed.paths.output_dir = str(Path(cfg.paths.output_dir).parent / "resumed")
+        resumed.callbacks.model_checkpoint.dirpath = resumed.paths.output_dir + "/checkpoints"
+    train(resumed)
+    last_resumed = Path(resumed.paths.output_dir) / "checkpoints" / "last.ckpt"
+    checkpoint = torch.load(last_resumed, weights_only=False)
+    assert checkpoint["global_step"] == 4
+    assert checkpoint["epoch"] == 1
+
+
+def test_missing_dataset_stops_before_training_with_directions(make_config, tmp_path):
+    cfg = make_config("data=videomatte", "model=bgmv2_mobilenetv2", *FAST)
+    with open_dict(cfg):
+        cfg.paths.data_dir = str(tmp_path / "nowhere")
+    with pytest.raises(DatasetNotFoundError) as error:
+        train(cfg)
+    message = str(error.value)
+    assert str(tmp_path / "nowhere" / "VideoMatte240K_JPEG_SD") in message
+    assert "videomatte_sample" in message
+
+
+def test_wandb_offline_run_with_panels(make_config, monkeypatch):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("NETRC", "/nonexistent")
+    cfg = make_config("model=bgmv2_mobilenetv2", *FAST, *ONE_EPOCH, "logger=wandb")
+    train(cfg)
+    runs = list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("files/media/images/val/panels*.png"))
+    assert list((Path(cfg.paths.output_dir) / "panels").glob("test_epoch*.png"))
