@@ -93,10 +93,20 @@ def _instantiate(cfg: DictConfig) -> tuple[LightningDataModule, LightningModule,
     callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
     loggers = _instantiate_group(cfg.get("logger"), Logger)
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
-    resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    resolved = save_resolved_config(cfg, Path(cfg.paths.output_dir) / "config.yaml")
     for logger in loggers:
         logger.log_hyperparams(resolved)
     return datamodule, model, trainer
+
+
+def save_resolved_config(cfg: DictConfig, path: Path) -> dict[str, Any]:
+    """The run's config with every interpolation resolved (Hydra's `.hydra/config.yaml` keeps
+    them), written beside the checkpoints and sent to the loggers as the run config."""
+    resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+    resolved.pop("hydra", None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(OmegaConf.create(resolved), path)
+    return resolved
 
 
 def _instantiate_group(group: DictConfig | None, kind: type) -> list[Any]:

@@ -1,10 +1,11 @@
 """The user's commands, run in-process on the generated sample: fit, test, eval, resume."""
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from mattebench.data.sources import DatasetNotFoundError
 from mattebench.tasks import evaluate, train
@@ -24,7 +25,10 @@ def test_fast_dev_run_of_base_and_refine(make_config, model):
     cfg = make_config(f"model={model}", "model.net.backbone=mobilenetv2", "debug=fdr", *FAST)
     metrics = train(cfg)
     assert set(metrics) >= TEST_KEYS
-    assert (Path(cfg.paths.output_dir) / "metrics.json").is_file()
+    run = Path(cfg.paths.output_dir)
+    assert json.loads((run / "metrics.json").read_text()) == metrics
+    resolved = OmegaConf.load(run / "config.yaml")
+    assert resolved.data.train.root == f"{cfg.paths.data_dir}/samples/VideoMatte240K"
 
 
 def test_overfitting_a_batch_lowers_the_loss(make_config):
