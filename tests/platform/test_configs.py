@@ -57,3 +57,12 @@ def test_fast_settings_compose(make_config):
     cfg = make_config("model=bgmv2_mobilenetv2", *FAST)
     assert isinstance(hydra.utils.instantiate(cfg.model), BGMv2)
     assert Path(cfg.paths.output_dir).name == "run"
+
+
+@pytest.mark.parametrize(
+    "experiment", sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+)
+def test_every_experiment_composes_and_instantiates(make_config, experiment):
+    cfg = make_config(f"experiment={experiment}", "logger=none")
+    assert isinstance(hydra.utils.instantiate(cfg.model), LightningModule)
+    assert isinstance(hydra.utils.instantiate(cfg.data), LightningDataModule)

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import hydra
 import pytest
 import torch
 from omegaconf import OmegaConf, open_dict
@@ -96,3 +97,16 @@ def test_wandb_offline_run_with_panels(make_config, monkeypatch):
     assert len(runs) == 1
     assert list(runs[0].glob("files/media/images/val/panels*.png"))
     assert list((Path(cfg.paths.output_dir) / "panels").glob("test_epoch*.png"))
+
+
+def test_refine_stage_starts_from_a_base_checkpoint(make_config):
+    base = make_config("model=bgmv2_base", "model.net.backbone=mobilenetv2", *FAST, *ONE_EPOCH,
+                       "test=false")  # fmt: skip
+    train(base)
+    last = Path(base.paths.output_dir) / "checkpoints" / "last.ckpt"
+    refine = make_config("model=bgmv2_mobilenetv2", *FAST, f"model.init_weights={last}")
+    module = hydra.utils.instantiate(refine.model, _convert_="object")
+    stage1 = torch.load(last, weights_only=True)["state_dict"]
+    for name, value in module.state_dict().items():
+        if name.startswith("net.") and not name.startswith("net.refiner."):
+            assert torch.equal(value, stage1[name]), name
