@@ -15,6 +15,7 @@ import hydra
 import lightning as L
 import torch
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
@@ -90,8 +91,10 @@ def _instantiate(cfg: DictConfig) -> tuple[LightningDataModule, LightningModule,
     # Plain containers, not DictConfig: checkpoints then load with torch.load(weights_only=True).
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="object")
     model: LightningModule = hydra.utils.instantiate(cfg.model, _convert_="object")
-    callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
     loggers = _instantiate_group(cfg.get("logger"), Logger)
+    callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
+    if not loggers:  # `logger=none`: a learning-rate monitor would have nowhere to write
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
     resolved = save_resolved_config(cfg, Path(cfg.paths.output_dir) / "config.yaml")
     for logger in loggers:

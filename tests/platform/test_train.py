@@ -110,3 +110,13 @@ def test_refine_stage_starts_from_a_base_checkpoint(make_config):
     for name, value in module.state_dict().items():
         if name.startswith("net.") and not name.startswith("net.refiner."):
             assert torch.equal(value, stage1[name]), name
+
+
+def test_two_process_ddp_on_cpu_trains_and_tests(make_config):
+    """`trainer=ddp_cpu` spawns its ranks (no re-run of the command line, so it also works
+    inside a Hydra multirun); the datamodule and model must survive being sent to them."""
+    fast = [o for o in FAST if not o.startswith(("trainer=", "logger="))]
+    cfg = make_config("model=bgmv2_mobilenetv2", "trainer=ddp_cpu", "logger=none", *fast,
+                      "trainer.max_epochs=1", "trainer.limit_train_batches=2")  # fmt: skip
+    metrics = train(cfg)
+    assert set(metrics) >= TEST_KEYS

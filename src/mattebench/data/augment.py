@@ -270,6 +270,20 @@ class BatchAugment(nn.Module):
         self._device_generators: dict[torch.device, torch.Generator] = {}
         return self
 
+    def __getstate__(self) -> dict:
+        """The generator travels as its state's bytes: `ddp_spawn` sends the datamodule to its
+        ranks with torch's shared-memory pickler, which cannot share a generator's state."""
+        return {
+            **self.__dict__,
+            "generator": bytes(self.generator.get_state().numpy()),
+            "_device_generators": {},
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        generator = torch.Generator()
+        generator.set_state(torch.frombuffer(bytearray(state["generator"]), dtype=torch.uint8))
+        super().__setstate__({**state, "generator": generator})
+
     def forward(self, batch: dict) -> dict:
         batch = self.crop(dict(batch))
         fgr, pha, bgr = batch["fgr"], batch["alpha"], batch["bgr"]
