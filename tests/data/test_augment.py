@@ -1,5 +1,7 @@
 """BGMv2 augmentations: shared geometry per sample, the official resize semantics, batch ops."""
 
+import pickle
+
 import cv2
 import numpy as np
 import pytest
@@ -159,3 +161,14 @@ def test_crop_multiple_for_the_refine_stage():
         out = BatchAugment(crop_multiple=4, seed=seed, **OFF)(batch(n=2, size=72))
         h, w = out["image"].shape[-2:]
         assert h % 4 == 0 and w % 4 == 0 and 36 <= h < 72 and 36 <= w < 72
+
+
+def test_batch_augment_pickles_with_its_random_state():
+    """Spawned DDP ranks receive the augmenter pickled; it must continue the same draws."""
+    augment = BatchAugment(seed=3)
+    augment._select(0.5, 4, torch.device("cpu"))  # advance the generator
+    copy = pickle.loads(pickle.dumps(augment))
+    assert torch.equal(augment.generator.get_state(), copy.generator.get_state())
+    assert torch.equal(
+        augment._select(0.5, 16, torch.device("cpu")), copy._select(0.5, 16, torch.device("cpu"))
+    )

@@ -120,3 +120,16 @@ def test_two_process_ddp_on_cpu_trains_and_tests(make_config):
                       "trainer.max_epochs=1", "trainer.limit_train_batches=2")  # fmt: skip
     metrics = train(cfg)
     assert set(metrics) >= TEST_KEYS
+
+
+def test_a_failed_run_still_finishes_its_wandb_run(make_config, tmp_path, monkeypatch):
+    import wandb
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    cfg = make_config("data=videomatte", "model=bgmv2_mobilenetv2", *FAST, "logger=wandb")
+    with open_dict(cfg):
+        cfg.paths.data_dir = str(tmp_path / "nowhere")
+    with pytest.raises(DatasetNotFoundError):
+        train(cfg)
+    assert wandb.run is None
+    assert list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
