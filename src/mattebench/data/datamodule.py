@@ -8,6 +8,7 @@ It knows nothing of methods: every batch carries the same keys (DESIGN.md, "Batc
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,6 +54,16 @@ class MattingDataModule(LightningDataModule):
         fixed_train: augment each training sample the same way every epoch (draws seeded by the
             sample, per-batch draws by the batch's samples), e.g. to overfit a batch; the
             augmentation still applies.
+        corrupt: `"raise"` (default) or `"skip"`: a training image that cannot be decoded is
+            replaced by another sample drawn deterministically, with a warning naming it; the
+            files skipped so far are counted in `skipped` (file message -> times). Evaluation
+            always raises (the error names the file).
+        prepared: evaluation items that carry their own image/trimap/background (Composition-1K
+            test, AIM-500) are `"resize"`d to `size`² (default) or kept at `"full"` resolution,
+            which loads val/test batches of one item (see `CompositionDataset`).
+
+    A source whose items carry their own image or background (`self_contained = True`, e.g.
+    `AIM500`, `Composition1K(split="test")`) needs no background folder.
     """
 
     def __init__(
@@ -76,6 +87,8 @@ class MattingDataModule(LightningDataModule):
         pin_memory: bool = True,
         persistent_workers: bool = False,
         fixed_train: bool = False,
+        corrupt: str = "raise",
+        prepared: str = "resize",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
@@ -87,6 +100,8 @@ class MattingDataModule(LightningDataModule):
             "seed",
             "eval_seed",
             "fixed_train",
+            "corrupt",
+            "prepared",
         )
         self.train, self.val, self.test = train, val, test
         self.train_backgrounds, self.val_backgrounds = train_backgrounds, val_backgrounds
@@ -100,6 +115,8 @@ class MattingDataModule(LightningDataModule):
         self.pin_memory = pin_memory and torch.cuda.is_available()
         self.persistent_workers = persistent_workers and num_workers > 0
         self.fixed_train = fixed_train
+        self.corrupt, self.prepared = corrupt, prepared
+        self._skipped: Counter[str] = Counter()
         self.datasets: dict[str, CompositionDataset] = {}
 
     def prepare_data(self) -> None:
@@ -116,10 +133,11 @@ class MattingDataModule(LightningDataModule):
                 if optional:
                     continue
                 raise ValueError(f"MattingDataModule({split}=...) is needed to {stage}")
-            if backgrounds is None:
+            if backgrounds is None and not getattr(foregrounds, "self_contained", False):
                 raise ValueError(f"MattingDataModule({split}=...) needs {bg_name}=...")
             foregrounds.scan()
-            backgrounds.scan()
+            if backgrounds is not None:
+                backgrounds.scan()
             if split not in self.datasets:
                 self.datasets[split] = self._dataset(split, foregrounds, backgrounds)
         self.batch_augment.manual_seed(_derive(self.seed, self._rank, 2))
@@ -140,6 +158,8 @@ class MattingDataModule(LightningDataModule):
             seed=_derive(self.seed, self._rank, 1) if train else self.eval_seed,
             indices=_spread(len(foregrounds), limit),
             fixed=self.fixed_train,
+            corrupt=self.corrupt,
+            prepared=self.prepared,
         )
 
     # --- loaders ---
@@ -160,9 +180,10 @@ class MattingDataModule(LightningDataModule):
     def _loader(self, split: str, shuffle: bool = False, drop_last: bool = False) -> DataLoader:
         if split not in self.datasets:
             raise RuntimeError(f"no {split} dataset: call setup() with the matching stage first")
+        full = self.prepared == "full" and split != "train"
         return DataLoader(
             self.datasets[split],
-            batch_size=self.batch_size_per_device,
+            batch_size=1 if full else self.batch_size_per_device,
             shuffle=shuffle,
             drop_last=drop_last,
             num_workers=self.num_workers,
@@ -172,6 +193,15 @@ class MattingDataModule(LightningDataModule):
             worker_init_fn=seed_worker,
             generator=torch.Generator().manual_seed(_derive(self.seed, self._rank, 3)),
         )
+
+    @property
+    def skipped(self) -> Counter[str]:
+        """Corrupt training files skipped so far (their error message -> times), all workers.
+
+        Counted from the batches' `meta["skipped"]` as they pass `on_after_batch_transfer`, so
+        skips in DataLoader worker processes are included.
+        """
+        return Counter(self._skipped)
 
     @property
     def batch_size_per_device(self) -> int:
@@ -184,6 +214,8 @@ class MattingDataModule(LightningDataModule):
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
         """Training: the BGMv2 per-batch augmentation; otherwise the plain composite."""
+        for meta in batch.get("meta", []):
+            self._skipped.update(meta.get("skipped", ()))
         if self.trainer is not None and self.trainer.training:
             if self.fixed_train:
                 self.batch_augment.manual_seed(_derive(self.seed, *_indices(batch)))

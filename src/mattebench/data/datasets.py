@@ -7,16 +7,19 @@ must happen around it) runs per batch on the training device (`BatchAugment`).
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, default_collate, get_worker_info
 
 from mattebench.data.augment import PerSampleAugment
-from mattebench.data.sources.base import Background, Foreground
+from mattebench.data.compose import composite
+from mattebench.data.sources.base import Background, CorruptImageError, Foreground
 from mattebench.data.trimap import trimap_from_alpha
 
 
@@ -31,25 +34,51 @@ class CompositionDataset(Dataset):
     `(seed, i)`, so every run and every method sees the same images; a BGMv2-protocol `trimap`
     is added.
 
+    Evaluation items that carry their own `image` (pre-composited or real), `trimap` and/or
+    `bgr` (`sources.images.Sample`: Composition-1K test, AIM-500) are not augmented and need no
+    background folder: an image is composited at full resolution from fgr and the item's own
+    bgr when it has none, the dataset's trimap is used instead of deriving one, and then, with
+    `prepared="resize"` (default), image, alpha, trimap, fgr and bgr are all resized to
+    `size`² (area/bilinear for images and alpha, nearest for the trimap; the original size is
+    in `meta["size"]`), or with `prepared="full"` kept at full resolution (one item per batch:
+    the datamodule then loads evaluation batches of 1). Keys the item lacks (fgr of a natural
+    image, bgr of a merged-only composite) are absent from it.
+
+    `corrupt="skip"`: during training, a foreground or background that cannot be decoded
+    (`CorruptImageError`) is replaced by another one drawn deterministically from `(seed, index,
+    attempt)`, with a warning naming the file (once per file and process); the files are in
+    `self.skipped` (this process) and in the item's `meta["skipped"]` (so that the datamodule can
+    count them across workers). After `max_skips` corrupt draws in a row the error is raised.
+    `"raise"` (default), and evaluation always, raise the error, which names the file.
+
     Items: `fgr` (3,S,S), `alpha` (1,S,S), `bgr` (3,S,S) float32 in [0, 1], `trimap` (1,S,S)
-    when evaluating, and `meta` (a dict, kept as a list by `collate`).
+    when evaluating, `image` (3,S,S) for items that carry one, and `meta` (a dict, kept as a
+    list by `collate`).
     """
 
     def __init__(
         self,
         foregrounds: Sequence[Foreground],
-        backgrounds: Sequence[Background],
+        backgrounds: Sequence[Background] | None,
         augment: PerSampleAugment,
         size: int,
         train: bool,
         seed: int = 0,
         indices: Sequence[int] | None = None,
         fixed: bool = False,
+        corrupt: str = "raise",
+        prepared: str = "resize",
+        max_skips: int = 10,
     ) -> None:
+        assert corrupt in CORRUPT_POLICIES, f"corrupt must be one of {CORRUPT_POLICIES}"
+        assert prepared in PREPARED_MODES, f"prepared must be one of {PREPARED_MODES}"
         self.foregrounds, self.backgrounds = foregrounds, backgrounds
         self.augment, self.size, self.train, self.seed = augment, size, train, seed
         self.fixed = fixed or not train
         self.indices = list(range(len(foregrounds)) if indices is None else indices)
+        self.corrupt, self.prepared, self.max_skips = corrupt, prepared, max_skips
+        self.skipped: list[str] = []
+        self._warned: set[str] = set()
         self.reseed(seed)
 
     def reseed(self, seed: int) -> None:
@@ -62,17 +91,109 @@ class CompositionDataset(Dataset):
     def __getitem__(self, k: int) -> dict[str, Any]:
         i = self.indices[k]
         rng = np.random.default_rng([self.seed, i]) if self.fixed else self.rng
-        n = len(self.backgrounds)
+        skipped: list[str] = []
+        fg, i = self._fetch(self.foregrounds, i, 0, skipped)
+        if not self.train and _carries_own(fg):
+            item = self._prepared(fg)
+        else:
+            item = self._composed(fg, i, rng, skipped)
+        meta = {**fg.meta, "index": i, "size": tuple(fg.pha.shape[:2])}
+        if "bg" in item:
+            meta["background"] = item.pop("bg")
+        if skipped:
+            meta["skipped"] = skipped
+        item["meta"] = meta
+        return item
+
+    def _composed(self, fg, i: int, rng, skipped: list[str]) -> dict[str, Any]:
+        """The BGMv2 path: fgr + pha and a background plate, augmented to `size`²."""
+        if fg.fgr is None:
+            raise ValueError(
+                f"{fg.meta.get('source')} item {fg.meta.get('id')} has no foreground colour "
+                "(a natural image); it can be evaluated but not composited for training"
+            )
+        n = len(self.backgrounds) if self.backgrounds is not None else 0
+        if n == 0:
+            raise ValueError(
+                f"{fg.meta.get('source')} items need a background folder to be composited onto"
+            )
         j = int(rng.integers(n)) if self.train else i % n  # random, or BGMv2's zip pairing
-        fg, bg = self.foregrounds[i], self.backgrounds[j]
+        bg, j = self._fetch(self.backgrounds, j, 1, skipped)
         fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng, train=self.train)
         item = {"fgr": _chw(fgr), "alpha": _chw(pha), "bgr": _chw(bgr)}
         if not self.train:
             item["trimap"] = _chw(trimap_from_alpha(pha))
-        meta = {**fg.meta, "index": i, "size": tuple(fg.pha.shape[:2])}
-        meta["background"] = f"{bg.meta['source']}/{bg.meta['id']}"
-        item["meta"] = meta
+        item["bg"] = f"{bg.meta['source']}/{bg.meta['id']}"
         return item
+
+    def _prepared(self, fg) -> dict[str, Any]:
+        """An evaluation item with its own image/trimap/bgr: no augmentation, resized or not."""
+        fgr, pha, bgr, image = fg.fgr, fg.pha, getattr(fg, "bgr", None), getattr(fg, "image", None)
+        if image is None:
+            if fgr is None or bgr is None:
+                raise ValueError(
+                    f"{fg.meta.get('source')} item {fg.meta.get('id')} has neither an image nor "
+                    "a foreground and background to composite"
+                )
+            image = composite(_float(fgr), _float(pha)[..., None], _float(bgr))
+        trimap = getattr(fg, "trimap", None)
+        out = {"image": image, "alpha": pha, "fgr": fgr, "bgr": bgr}
+        out = {key: _float(value) for key, value in out.items() if value is not None}
+        if self.prepared == "resize":
+            out = {key: _resize(value, self.size) for key, value in out.items()}
+            if trimap is not None:
+                size = (self.size, self.size)
+                trimap = cv2.resize(trimap, size, interpolation=cv2.INTER_NEAREST)
+        if trimap is None:
+            trimap = trimap_from_alpha(out["alpha"])
+        out["trimap"] = trimap.astype(np.float32)
+        return {key: _chw(value) for key, value in out.items()}
+
+    def _fetch(self, source, index: int, kind: int, skipped: list[str]):
+        """`source[index]`, or with `corrupt="skip"` in training another index if it is corrupt."""
+        for attempt in range(self.max_skips + 1):
+            try:
+                return source[index], index
+            except CorruptImageError as error:
+                if not (self.train and self.corrupt == "skip") or attempt == self.max_skips:
+                    raise
+                self._record(error, skipped)
+                draw = np.random.default_rng([self.seed, index, attempt, kind, 0xC0])
+                index = int(draw.integers(len(source)))
+        raise AssertionError("unreachable")
+
+    def _record(self, error: CorruptImageError, skipped: list[str]) -> None:
+        message = str(error)
+        skipped.append(message)
+        self.skipped.append(message)
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(f"skipping a corrupt image: {message}", CorruptImageWarning, stacklevel=3)
+
+
+class CorruptImageWarning(UserWarning):
+    """A corrupt training image was skipped (`corrupt="skip"`); the message names it."""
+
+
+CORRUPT_POLICIES = ("raise", "skip")
+PREPARED_MODES = ("resize", "full")
+
+
+def _carries_own(item) -> bool:
+    return any(getattr(item, key, None) is not None for key in ("image", "trimap", "bgr"))
+
+
+def _float(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255
+    return image.astype(np.float32, copy=False)
+
+
+def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    shrink = size * size < h * w
+    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
 def _chw(image: np.ndarray) -> Tensor:

@@ -1,0 +1,320 @@
+"""Small generated stand-ins for the image-matting datasets, each in its real on-disk layout.
+
+The figures and plates are `synthetic.py`'s (person-like figures with hair strands, textured
+indoor plates). Like `generate_videomatte_sample`, every generator is deterministic in `seed`
+and atomic (written to a temporary sibling and renamed into place, with a marker file holding
+the parameters); `ensure_*` regenerates only when the marker is missing or differs, so they are
+the `*_sample` configs' `sample` callables (run in `prepare_data`).
+
+Layouts written (see the readers in `images.py` for the real datasets they mirror)::
+
+    photomatte85:    <root>/<name>.png                                   RGBA
+    composition1k:   <root>/Combined_Dataset/Training_set/{Adobe-licensed images,Other}/{fg,alpha}/
+                     <root>/Combined_Dataset/Training_set/training_{fg,bg}_names.txt
+                     <root>/Combined_Dataset/Test_set/Adobe-licensed images/{fg,alpha,trimaps}/
+                     <root>/Combined_Dataset/Test_set/test_{fg,bg}_names.txt
+                     <root>/Combined_Dataset/Test_set/{merged,bg}/<stem>_<n>.png   (merged=True)
+                     <root>/VOCdevkit/VOC2012/JPEGImages/*.jpg   test backgrounds
+                     <root>/coco/train2014/*.jpg                 training backgrounds
+    distinctions646: <root>/{Train,Test}/{FG,GT}/<name>.png
+    aim500:          <root>/{original/<id>.jpg, mask/<id>.png, trimap/<id>.png, usr/<id>.png}
+                     <root>/aim_category_type.json
+    folders:         <root>/fgr/<name>.jpg, <root>/pha/<name>.png
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mattebench.data.sources.images import Composition1K, cover_crop
+from mattebench.data.sources.synthetic import (
+    MARKER,
+    Actor,
+    _background,
+    _imwrite,
+    _marker,
+    _publish,
+)
+from mattebench.data.trimap import trimap_from_alpha
+
+VERSION = 1  # bump when the generated images change
+
+
+def _generate(root: str | Path, params: dict, write: Callable[[Path], None]) -> Path:
+    """Write a sample with `write(tmp)` and rename it into place (refusing foreign folders)."""
+    root = Path(root)
+    if root.exists() and not (root / MARKER).is_file() and any(root.iterdir()):
+        raise FileExistsError(f"{root} exists and is not a generated sample; not overwriting it")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = root.parent / f".{root.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        write(tmp)
+        (tmp / MARKER).write_text(json.dumps(params, indent=1) + "\n")
+        _publish(tmp, root, params)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def _params(generator: str, **kwargs) -> dict:
+    out = {"generator": generator, "version": VERSION}
+    for key, value in kwargs.items():
+        if isinstance(value, (tuple, list)):
+            out[key] = [int(v) for v in value]
+        elif isinstance(value, bool):
+            out[key] = value
+        else:
+            out[key] = int(value)
+    return out
+
+
+def _png(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if image.ndim == 3:
+        code = cv2.COLOR_RGBA2BGRA if image.shape[2] == 4 else cv2.COLOR_RGB2BGR
+        image = cv2.cvtColor(image, code)
+    if not cv2.imwrite(str(path), image):
+        raise OSError(f"cannot write {path}")
+
+
+def _jpg(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _imwrite(path, image)
+
+
+def _figure(size, seed: list[int], t: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    return Actor.random(np.random.default_rng(seed), tuple(size)).render(t)
+
+
+def _plate(size, seed: list[int]) -> np.ndarray:
+    return _background(tuple(size), np.random.default_rng(seed))
+
+
+def _trimap_u8(alpha: np.ndarray, iterations: int) -> np.ndarray:
+    """A 0/128/255 trimap as the datasets store them."""
+    trimap = trimap_from_alpha(alpha, iterations=iterations)
+    out = np.zeros(trimap.shape, np.uint8)
+    out[trimap == 0.5] = 128
+    out[trimap == 1] = 255
+    return out
+
+
+def _composite_u8(fgr: np.ndarray, pha: np.ndarray, bgr: np.ndarray) -> np.ndarray:
+    """DIM's offline composite: float, then truncated to uint8 (as mmagic writes `merged`)."""
+    a = pha.astype(np.float64)[..., None] / 255
+    return (fgr * a + bgr * (1 - a)).astype(np.uint8)
+
+
+# --- PhotoMatte85 ---
+
+
+def generate_photomatte85_sample(
+    root: str | Path, images: int = 6, size: tuple[int, int] = (256, 192), seed: int = 0
+) -> Path:
+    """`images` RGBA portraits `<root>/photomatte_<i>.png` (the real set has 85)."""
+    params = _params("photomatte85_sample", images=images, size=size, seed=seed)
+
+    def write(tmp: Path) -> None:
+        for i in range(images):
+            fgr, pha = _figure(size, [seed, 85, i])
+            _png(tmp / f"photomatte_{i:04d}.png", np.dstack([fgr, pha]))
+
+    return _generate(root, params, write)
+
+
+def ensure_photomatte85_sample(root: str | Path, **kwargs) -> Path:
+    return _ensure(root, generate_photomatte85_sample, "photomatte85_sample", kwargs)
+
+
+# --- Composition-1K ---
+
+
+def generate_composition1k_sample(
+    root: str | Path,
+    train_foregrounds: tuple[int, int] = (3, 2),
+    test_foregrounds: int = 2,
+    size: tuple[int, int] = (120, 160),
+    backgrounds: int = 6,
+    merged: bool = True,
+    seed: int = 0,
+) -> Path:
+    """Composition-1K in its layout under `<root>/Combined_Dataset`, with VOC/COCO stand-ins.
+
+    `train_foregrounds` = (Adobe-licensed, Other) counts; every test foreground gets the official
+    20 composites (`test_bg_names.txt` has 20 lines per fg, cycling over `backgrounds` VOC-like
+    plates), a trimap per composite, and, with `merged`, mmagic's `merged/` and `bg/` images.
+    """
+    params = _params(
+        "composition1k_sample",
+        train_foregrounds=train_foregrounds,
+        test_foregrounds=test_foregrounds,
+        size=size,
+        backgrounds=backgrounds,
+        merged=merged,
+        seed=seed,
+    )
+    per_fg = Composition1K.PER_FG
+
+    def write(tmp: Path) -> None:
+        data = tmp / "Combined_Dataset"
+        voc = tmp / "VOCdevkit" / "VOC2012" / "JPEGImages"
+        coco = tmp / "coco" / "train2014"
+        voc_names = [f"2008_{i:06d}.jpg" for i in range(backgrounds)]
+        coco_names = [f"COCO_train2014_{i:012d}.jpg" for i in range(backgrounds)]
+        for i in range(backgrounds):
+            _jpg(voc / voc_names[i], _plate(size, [seed, 646, 1, i]))
+            _jpg(coco / coco_names[i], _plate(size, [seed, 646, 2, i]))
+        train = data / "Training_set"
+        names = []
+        for group, count in zip(("Adobe-licensed images", "Other"), train_foregrounds, strict=True):
+            for i in range(count):
+                name = f"{group.split()[0].lower()}_{i:03d}.png"
+                fgr, pha = _figure(size, [seed, 1000, len(names)])
+                _png(train / group / "fg" / name, fgr)
+                _png(train / group / "alpha" / name, pha)
+                names.append(name)
+        (train / "training_fg_names.txt").write_text("".join(f"{n}\n" for n in names))
+        bg_lines = [coco_names[k % backgrounds] for k in range(100 * len(names))]
+        (train / "training_bg_names.txt").write_text("".join(f"{n}\n" for n in bg_lines))
+
+        test = data / "Test_set"
+        adobe = test / "Adobe-licensed images"
+        fg_names = [f"test_{i:03d}.png" for i in range(test_foregrounds)]
+        bg_lines = [voc_names[k % backgrounds] for k in range(per_fg * test_foregrounds)]
+        for i, name in enumerate(fg_names):
+            fgr, pha = _figure(size, [seed, 2000, i])
+            _png(adobe / "fg" / name, fgr)
+            _png(adobe / "alpha" / name, pha)
+            for n in range(per_fg):
+                stem = f"{name[:-4]}_{n}"
+                _png(adobe / "trimaps" / f"{stem}.png", _trimap_u8(pha, 3 + n % 5))
+                if merged:
+                    plate = cv2.cvtColor(
+                        cv2.imread(str(voc / bg_lines[i * per_fg + n])), cv2.COLOR_BGR2RGB
+                    )
+                    bgr = cover_crop(plate, pha.shape)
+                    _png(test / "bg" / f"{stem}.png", bgr)
+                    _png(test / "merged" / f"{stem}.png", _composite_u8(fgr, pha, bgr))
+        (test / "test_fg_names.txt").write_text("".join(f"{n}\n" for n in fg_names))
+        (test / "test_bg_names.txt").write_text("".join(f"{n}\n" for n in bg_lines))
+
+    return _generate(root, params, write)
+
+
+def ensure_composition1k_sample(root: str | Path, **kwargs) -> Path:
+    return _ensure(root, generate_composition1k_sample, "composition1k_sample", kwargs)
+
+
+# --- Distinctions-646 ---
+
+
+def generate_distinctions646_sample(
+    root: str | Path,
+    train: int = 6,
+    test: int = 3,
+    size: tuple[int, int] = (192, 160),
+    seed: int = 0,
+) -> Path:
+    """`<root>/{Train,Test}/{FG,GT}/<name>.png`."""
+    params = _params("distinctions646_sample", train=train, test=test, size=size, seed=seed)
+
+    def write(tmp: Path) -> None:
+        for split, count in (("Train", train), ("Test", test)):
+            for i in range(count):
+                fgr, pha = _figure(size, [seed, 646, 10 + (split == "Test"), i])
+                _png(tmp / split / "FG" / f"{split.lower()}_{i:04d}.png", fgr)
+                _png(tmp / split / "GT" / f"{split.lower()}_{i:04d}.png", pha)
+
+    return _generate(root, params, write)
+
+
+def ensure_distinctions646_sample(root: str | Path, **kwargs) -> Path:
+    return _ensure(root, generate_distinctions646_sample, "distinctions646_sample", kwargs)
+
+
+# --- AIM-500 ---
+
+AIM_TYPES = ("SO", "STM", "NS")
+AIM_CATEGORIES = ("animal", "fruit", "furniture", "plant", "portrait", "toy", "transparent")
+
+
+def generate_aim500_sample(
+    root: str | Path, images: int = 6, size: tuple[int, int] = (192, 256), seed: int = 0
+) -> Path:
+    """Natural-image stand-ins (a figure composited on a plate, JPEG) with mask, trimap, usr."""
+    params = _params("aim500_sample", images=images, size=size, seed=seed)
+
+    def write(tmp: Path) -> None:
+        types = {}
+        for i in range(images):
+            rng = np.random.default_rng([seed, 500, i])
+            stem = f"o_{int(rng.integers(16**8)):08x}"
+            fgr, pha = _figure(size, [seed, 500, 1, i])
+            plate = cover_crop(_plate(size, [seed, 500, 2, i]), pha.shape)
+            _jpg(tmp / "original" / f"{stem}.jpg", _composite_u8(fgr, pha, plate))
+            _png(tmp / "mask" / f"{stem}.png", pha)
+            trimap = _trimap_u8(pha, 5)
+            _png(tmp / "trimap" / f"{stem}.png", trimap)
+            _png(tmp / "usr" / f"{stem}.png", trimap)  # SO: the USR is the trimap
+            types[stem] = {"type": AIM_TYPES[i % 3], "category": AIM_CATEGORIES[i % 7]}
+        (tmp / "aim_category_type.json").write_text(json.dumps(types, indent=1) + "\n")
+
+    return _generate(root, params, write)
+
+
+def ensure_aim500_sample(root: str | Path, **kwargs) -> Path:
+    return _ensure(root, generate_aim500_sample, "aim500_sample", kwargs)
+
+
+# --- own folders ---
+
+
+def generate_folders_sample(
+    root: str | Path, images: int = 6, size: tuple[int, int] = (192, 160), seed: int = 0
+) -> Path:
+    """`<root>/fgr/<name>.jpg` and `<root>/pha/<name>.png` (paired by name without extension)."""
+    params = _params("folders_sample", images=images, size=size, seed=seed)
+
+    def write(tmp: Path) -> None:
+        for i in range(images):
+            fgr, pha = _figure(size, [seed, 77, i])
+            _jpg(tmp / "fgr" / f"person_{i:03d}.jpg", fgr)
+            _png(tmp / "pha" / f"person_{i:03d}.png", pha)
+
+    return _generate(root, params, write)
+
+
+def ensure_folders_sample(root: str | Path, **kwargs) -> Path:
+    return _ensure(root, generate_folders_sample, "folders_sample", kwargs)
+
+
+# --- helpers ---
+
+
+def _ensure(root: str | Path, generate: Callable, generator: str, kwargs: dict) -> Path:
+    """Generate unless a complete copy with the same parameters (defaults filled in) is there."""
+    root = Path(root)
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(generate).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    if _marker(root) == _params(generator, **{**defaults, **kwargs}):
+        return root
+    return generate(root, **kwargs)
+
+
+def ensure_all(samples: Iterable[Callable[[], object]]) -> None:
+    """Run several `ensure_*` partials, e.g. a test set's sample and its training sample."""
+    for sample in samples:
+        sample()
