@@ -172,3 +172,34 @@ def test_batch_augment_pickles_with_its_random_state():
     assert torch.equal(
         augment._select(0.5, 16, torch.device("cpu")), copy._select(0.5, 16, torch.device("cpu"))
     )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_rescale_crop_keeps_geometry_aligned(seed):
+    from mattebench.data.augment import RescaleCrop
+
+    fgr, pha = square_sample()
+    trimap = (pha > 0).astype(np.float32)
+    bgr = np.dstack([pha] * 3)  # a plate that marks the square too
+    crop = RescaleCrop(128)
+    out = crop(np.random.default_rng(seed), fgr=fgr, alpha=pha, bgr=bgr, trimap=trimap)
+    assert all(v.shape[:2] == (128, 128) for v in out.values())
+    assert out["fgr"].dtype == np.uint8 and out["trimap"].dtype == np.float32
+    assert set(np.unique(out["trimap"])) <= {0.0, 1.0}  # nearest for labels
+    inside = out["alpha"] > 250
+    red, blue = out["fgr"][..., 0].astype(int), out["fgr"][..., 2].astype(int)
+    assert (red[inside] > blue[inside]).all() and (red[out["alpha"] < 5] < 128).all()
+    np.testing.assert_array_equal(out["bgr"][..., 0], out["alpha"])
+    assert ((out["trimap"] == 1) == (out["alpha"] > 127)).mean() > 0.99
+
+
+def test_rescale_crop_scale_range():
+    from mattebench.data.augment import RescaleCrop
+
+    crop = RescaleCrop(100, scale=(1.0, 1.5))
+    for seed in range(50):
+        new_h, new_w, top, left = crop.params((200, 300), np.random.default_rng(seed))
+        assert 100 <= new_h <= 150 and abs(new_w / new_h - 1.5) < 0.02
+        assert 0 <= top <= new_h - 100 and 0 <= left <= new_w - 100
+    small = RescaleCrop(64, scale=(0.5, 0.5))(np.random.default_rng(0), a=np.ones((40, 80)))
+    assert small["a"].shape == (64, 64) and small["a"][:32].all() and not small["a"][32:].any()

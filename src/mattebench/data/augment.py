@@ -12,7 +12,7 @@ owned here, so a run is reproducible from its seed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import cv2
@@ -24,6 +24,7 @@ from kornia.geometry.transform import warp_affine
 from torch import Tensor, nn
 
 from mattebench.data.compose import cast_shadow, composite
+from mattebench.data.lighting import LightingAugment
 
 Range = tuple[float, float]
 #: Batch keys holding labels (resized with nearest, never blended).
@@ -224,6 +225,10 @@ class BatchAugment(nn.Module):
     """BGMv2's per-batch augmentation on the training device: crop, shadow, composite, noise,
     background jitter and misalignment, in `train_base.py`'s order (specs/bgmv2.md §2.5).
 
+    Not in BGMv2: with `lighting_p > 0`, point/line lights (`LightingAugment`, configured by the
+    `lighting` keyword arguments) are added to the composite right after compositing, before the
+    sensor noise; the default 0 leaves BGMv2's augmentation and its random stream unchanged.
+
     Takes a batch dict with `fgr`, `alpha`, `bgr` (N,C,S,S floats) and returns it cropped, with
     `image` (the composite) added and `bgr` perturbed. One crop size per batch, in
     [crop_scale[0]·S, crop_scale[1]·S) rounded down to `crop_multiple` (base: 256..511 of 512;
@@ -249,6 +254,8 @@ class BatchAugment(nn.Module):
         misalign_p: float = 0.3,
         misalign_degrees: Range = (-1.0, 1.0),
         misalign_translate: Range = (0.01, 0.01),
+        lighting_p: float = 0.0,
+        lighting: Mapping | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -262,6 +269,7 @@ class BatchAugment(nn.Module):
         self.jitter_p, self.jitter = jitter_p, tuple(jitter)
         self.misalign_p = misalign_p
         self.misalign_affine = AffineRange(tuple(misalign_degrees), tuple(misalign_translate))
+        self.lighting = LightingAugment(p=lighting_p, **(lighting or {}))
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> BatchAugment:
@@ -289,6 +297,7 @@ class BatchAugment(nn.Module):
         fgr, pha, bgr = batch["fgr"], batch["alpha"], batch["bgr"]
         src = self.shadow(bgr, pha)
         src = composite(fgr, pha, src)
+        src = self.lighting(src, self.generator)  # p = 0 (default): untouched, no draws
         noisy = self._select(self.noise_p, len(src), src.device)  # same samples for both
         src, bgr = self.noise(src, noisy), self.noise(bgr, noisy)
         bgr = self.color_jitter(bgr)
@@ -415,3 +424,50 @@ class BatchAugment(nn.Module):
             generator = torch.Generator(device).manual_seed(self.seed)
             self._device_generators[device] = generator
         return self._device_generators[device]
+
+
+class RescaleCrop:
+    """MODNet's per-sample geometry: random rescale, then a random `size`² crop (specs/modnet.md
+    §2.2: "fg randomly rescaled to 384–768, then cropped to 512").
+
+    The spec does not say which side is rescaled nor how a crop larger than the image is filled,
+    so this rescales the shorter side to a length uniform in [scale[0]·size, scale[1]·size]
+    (default [size, 1.5·size], which always covers the crop; a lower bound below 1 pads with
+    zeros, bottom/right) and cuts one random `size`×`size` window. Every array passed is
+    transformed with the same geometry; `LABEL_KEYS` (trimap, mask) are resized with nearest,
+    the rest bilinearly. Arrays are H,W or H,W,C of one (H, W); dtypes are kept.
+
+    >>> crop = RescaleCrop(64)
+    >>> out = crop(np.random.default_rng(0), image=np.zeros((90, 120, 3), np.float32))
+    >>> out["image"].shape
+    (64, 64, 3)
+    """
+
+    def __init__(self, size: int = 512, scale: Range = (1.0, 1.5)) -> None:
+        self.size, self.scale = size, tuple(scale)
+
+    def params(self, shape: tuple[int, int], rng: np.random.Generator) -> tuple[int, int, int, int]:
+        """(new_h, new_w, top, left) for an image of `shape`."""
+        h, w = shape
+        short = rng.uniform(self.scale[0] * self.size, self.scale[1] * self.size)
+        factor = short / min(h, w)
+        new_h, new_w = max(1, round(h * factor)), max(1, round(w * factor))
+        top = int(rng.integers(0, max(new_h - self.size, 0) + 1))
+        left = int(rng.integers(0, max(new_w - self.size, 0) + 1))
+        return new_h, new_w, top, left
+
+    def __call__(self, rng: np.random.Generator, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+        shapes = {a.shape[:2] for a in arrays.values()}
+        if len(shapes) != 1:
+            raise ValueError(f"RescaleCrop needs arrays of one size, got {sorted(shapes)}")
+        new_h, new_w, top, left = self.params(shapes.pop(), rng)
+        out = {}
+        for key, array in arrays.items():
+            flag = cv2.INTER_NEAREST if key in LABEL_KEYS else cv2.INTER_LINEAR
+            resized = cv2.resize(array, (new_w, new_h), interpolation=flag)
+            window = resized[top : top + self.size, left : left + self.size]
+            if window.shape[:2] != (self.size, self.size):
+                pad = [(0, self.size - window.shape[0]), (0, self.size - window.shape[1])]
+                window = np.pad(window, pad + [(0, 0)] * (window.ndim - 2))
+            out[key] = np.ascontiguousarray(window)
+        return out
