@@ -21,6 +21,7 @@ from mattebench.data.augment import BatchAugment, PerSampleAugment
 from mattebench.data.compose import composite
 from mattebench.data.datasets import CompositionDataset, collate, seed_worker
 from mattebench.data.sources.base import Source
+from mattebench.data.temporal import PreviousAlpha
 
 _STAGES = {  # stage -> the (foreground, background) attributes it reads
     "fit": (("train", "train_backgrounds"), ("val", "val_backgrounds")),
@@ -61,6 +62,10 @@ class MattingDataModule(LightningDataModule):
         prepared: evaluation items that carry their own image/trimap/background (Composition-1K
             test, AIM-500) are `"resize"`d to `size`² (default) or kept at `"full"` resolution,
             which loads val/test batches of one item (see `CompositionDataset`).
+        prev_alpha: a `PreviousAlpha` or its keyword arguments: add `prev_alpha` to every
+            composed item (temporal methods); None (default) leaves it out.
+        train_trimap: `"modnet"` adds MODNet's training trimap to training items; None leaves
+            training items without a trimap (evaluation items always have one).
 
     A source whose items carry their own image or background (`self_contained = True`, e.g.
     `AIM500`, `Composition1K(split="test")`) needs no background folder.
@@ -89,6 +94,8 @@ class MattingDataModule(LightningDataModule):
         fixed_train: bool = False,
         corrupt: str = "raise",
         prepared: str = "resize",
+        prev_alpha: PreviousAlpha | Mapping | None = None,
+        train_trimap: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
@@ -102,6 +109,7 @@ class MattingDataModule(LightningDataModule):
             "fixed_train",
             "corrupt",
             "prepared",
+            "train_trimap",
         )
         self.train, self.val, self.test = train, val, test
         self.train_backgrounds, self.val_backgrounds = train_backgrounds, val_backgrounds
@@ -116,6 +124,8 @@ class MattingDataModule(LightningDataModule):
         self.persistent_workers = persistent_workers and num_workers > 0
         self.fixed_train = fixed_train
         self.corrupt, self.prepared = corrupt, prepared
+        self.prev_alpha = _build(prev_alpha, PreviousAlpha) if prev_alpha is not None else None
+        self.train_trimap = train_trimap
         self._skipped: Counter[str] = Counter()
         self.datasets: dict[str, CompositionDataset] = {}
 
@@ -160,6 +170,8 @@ class MattingDataModule(LightningDataModule):
             fixed=self.fixed_train,
             corrupt=self.corrupt,
             prepared=self.prepared,
+            prev_alpha=self.prev_alpha,
+            train_trimap=self.train_trimap,
         )
 
     # --- loaders ---

@@ -6,6 +6,7 @@ must happen around it) runs per batch on the training device (`BatchAugment`).
 
 from __future__ import annotations
 
+import copy
 import random
 import warnings
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ from torch.utils.data import Dataset, default_collate, get_worker_info
 from mattebench.data.augment import PerSampleAugment
 from mattebench.data.compose import composite
 from mattebench.data.sources.base import Background, CorruptImageError, Foreground
-from mattebench.data.trimap import trimap_from_alpha
+from mattebench.data.temporal import PreviousAlpha
+from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
 
 
 class CompositionDataset(Dataset):
@@ -51,6 +53,13 @@ class CompositionDataset(Dataset):
     count them across workers). After `max_skips` corrupt draws in a row the error is raised.
     `"raise"` (default), and evaluation always, raise the error, which names the file.
 
+    `prev_alpha` (a `temporal.PreviousAlpha`): composed items also get `prev_alpha`, the
+    previous frame's alpha as the model would see it — the real previous frame of the clip when
+    the source has clips (`by_clip`), warped with the very same per-sample geometry (the
+    augmentation's generator is replayed), or synthesised from the current alpha for image
+    sources — then emptied or badly warped at random. `train_trimap="modnet"` adds MODNet's
+    training trimap (`trimap.modnet_trimap`) to training items.
+
     Items: `fgr` (3,S,S), `alpha` (1,S,S), `bgr` (3,S,S) float32 in [0, 1], `trimap` (1,S,S)
     when evaluating, `image` (3,S,S) for items that carry one, and `meta` (a dict, kept as a
     list by `collate`).
@@ -69,6 +78,8 @@ class CompositionDataset(Dataset):
         corrupt: str = "raise",
         prepared: str = "resize",
         max_skips: int = 10,
+        prev_alpha: PreviousAlpha | None = None,
+        train_trimap: str | None = None,
     ) -> None:
         assert corrupt in CORRUPT_POLICIES, f"corrupt must be one of {CORRUPT_POLICIES}"
         assert prepared in PREPARED_MODES, f"prepared must be one of {PREPARED_MODES}"
@@ -77,6 +88,8 @@ class CompositionDataset(Dataset):
         self.fixed = fixed or not train
         self.indices = list(range(len(foregrounds)) if indices is None else indices)
         self.corrupt, self.prepared, self.max_skips = corrupt, prepared, max_skips
+        assert train_trimap in (None, "modnet"), "train_trimap must be None or 'modnet'"
+        self.prev_alpha, self.train_trimap = prev_alpha, train_trimap
         self.skipped: list[str] = []
         self._warned: set[str] = set()
         self.reseed(seed)
@@ -119,12 +132,27 @@ class CompositionDataset(Dataset):
             )
         j = int(rng.integers(n)) if self.train else i % n  # random, or BGMv2's zip pairing
         bg, j = self._fetch(self.backgrounds, j, 1, skipped)
+        replay = copy.deepcopy(rng)  # the previous frame gets the same geometry as this one
         fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng, train=self.train)
         item = {"fgr": _chw(fgr), "alpha": _chw(pha), "bgr": _chw(bgr)}
         if not self.train:
             item["trimap"] = _chw(trimap_from_alpha(pha))
+        elif self.train_trimap == "modnet":
+            item["trimap"] = _chw(modnet_trimap(pha, rng))
+        if self.prev_alpha is not None:
+            previous = self._previous_frame_alpha(i, replay)
+            item["prev_alpha"] = _chw(self.prev_alpha(pha, previous, rng).astype(np.float32))
         item["bg"] = f"{bg.meta['source']}/{bg.meta['id']}"
         return item
+
+    def _previous_frame_alpha(self, i: int, replay: np.random.Generator) -> np.ndarray | None:
+        """The clip's previous frame through this item's augmentation, or None (first frame,
+        or a source without clips)."""
+        clips = getattr(self.foregrounds, "by_clip", None)
+        if not clips or i == 0 or not any(i in r and i - 1 in r for r in clips.values()):
+            return None
+        prev = self.foregrounds[i - 1]
+        return self.augment.foreground(prev.fgr, prev.pha, self.size, replay, self.train)[1]
 
     def _prepared(self, fg) -> dict[str, Any]:
         """An evaluation item with its own image/trimap/bgr: no augmentation, resized or not."""

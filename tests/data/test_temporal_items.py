@@ -1,0 +1,46 @@
+"""`prev_alpha` and training trimaps in the datamodule's items."""
+
+import numpy as np
+import torch
+
+from mattebench.data import CompositionDataset, PerSampleAugment
+from mattebench.data.temporal import PreviousAlpha
+
+
+def dataset(sources, **kwargs) -> CompositionDataset:
+    foregrounds, backgrounds = sources["train"], sources["train_backgrounds"]
+    foregrounds.scan()
+    backgrounds.scan()
+    return CompositionDataset(
+        foregrounds, backgrounds, PerSampleAugment(), 64, train=True, seed=5, fixed=True, **kwargs
+    )
+
+
+def test_prev_alpha_is_the_previous_frame_under_the_same_geometry(sources):
+    data = dataset(sources, prev_alpha=PreviousAlpha(empty_p=0.0, warp_p=0.0))
+    clip = next(iter(data.foregrounds.by_clip.values()))
+    i = clip[3]
+    item = data[i]
+    prev = data.foregrounds[i - 1]
+    replay = np.random.default_rng([5, i])  # the fixed per-sample generator of item i,
+    replay.integers(len(data.backgrounds))  # after its draw of a background
+    expected = data.augment.foreground(prev.fgr, prev.pha, 64, replay, True)[1]
+    torch.testing.assert_close(item["prev_alpha"][0], torch.from_numpy(expected))
+    assert not torch.equal(item["prev_alpha"], item["alpha"])  # the figure moves
+
+
+def test_first_frame_gets_a_synthesised_prev_alpha_and_empty_p_empties_it(sources):
+    data = dataset(sources, prev_alpha=PreviousAlpha(empty_p=0.0, warp_p=0.0))
+    first = data[next(iter(data.foregrounds.by_clip.values()))[0]]
+    overlap = (first["prev_alpha"] * first["alpha"]).sum() / first["alpha"].sum()
+    assert 0.5 < overlap.item() < 1.0  # near the current alpha (a small affine), not equal
+    empty = dataset(sources, prev_alpha=PreviousAlpha(empty_p=1.0))[0]
+    assert empty["prev_alpha"].abs().sum() == 0
+
+
+def test_modnet_training_trimaps(sources):
+    item = dataset(sources, train_trimap="modnet")[0]
+    assert set(torch.unique(item["trimap"]).tolist()) <= {0.0, 0.5, 1.0}
+    fractional = (item["alpha"] > 0) & (item["alpha"] < 0.9)  # alpha >= 0.9 is foreground
+    assert (item["trimap"][fractional] == 0.5).all()
+    assert "prev_alpha" not in item
