@@ -139,6 +139,12 @@ class PerSampleAugment:
 
     Geometry is shared by construction: fgr and pha are warped with the same matrix and flipped
     together. Inputs are uint8 (H,W,3 RGB; H,W alpha), outputs float32 in [0, 1] at `size`².
+
+    Natural photos with a label (`natural`: a COCO photo and its person mask) are not
+    composited: they get the same kind of random affine, with `image_scale` (relative to the
+    scale at which the image just covers the `size`² crop, so >= 1 keeps the crop inside the
+    photo up to the rotation and shift), a shared horizontal flip, and colour jitter on the
+    photo only (no blur or sharpen: they would smear the label's edges).
     """
 
     def __init__(
@@ -155,8 +161,10 @@ class PerSampleAugment:
         blur_radius: int = 5,
         sharpen_p: float = 0.1,
         jitter: Sequence[float] = (0.15, 0.15, 0.15, 0.05),
+        image_scale: Range = (1.0, 1.5),
     ) -> None:
         self.fgr_scale, self.bgr_scale = tuple(fgr_scale), tuple(bgr_scale)
+        self.image_scale = tuple(image_scale)
         self.val_fgr_scale, self.val_bgr_scale = tuple(val_fgr_scale), tuple(val_bgr_scale)
         self.degrees, self.translate, self.shear = tuple(degrees), tuple(translate), tuple(shear)
         self.flip_p, self.blur_p, self.blur_radius = flip_p, blur_p, blur_radius
@@ -185,6 +193,19 @@ class PerSampleAugment:
             fgr, pha = self._filters(rng, fgr, pha)
             fgr = color_jitter(fgr, rng, self.jitter)
         return fgr, pha
+
+    def natural(
+        self, image: np.ndarray, pha: np.ndarray, size: int, rng: np.random.Generator, train=True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(image H,W,3, pha H,W) float32 at `size`²: a photo and its label, one geometry."""
+        scale = self.image_scale if train else (1.0, 1.0)
+        matrix = self._affine(pha.shape[:2], size, scale, rng)
+        image, pha = _warp(image, matrix, size), _warp(pha, matrix, size)
+        if train:
+            if rng.random() < self.flip_p:
+                image, pha = (np.ascontiguousarray(x[:, ::-1]) for x in (image, pha))
+            image = color_jitter(image, rng, self.jitter)
+        return image, pha
 
     def background(
         self, bgr: np.ndarray, size: int, rng: np.random.Generator, train=True

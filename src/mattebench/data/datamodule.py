@@ -68,7 +68,9 @@ class MattingDataModule(LightningDataModule):
             training items without a trimap (evaluation items always have one).
 
     A source whose items carry their own image or background (`self_contained = True`, e.g.
-    `AIM500`, `Composition1K(split="test")`) needs no background folder.
+    `AIM500`, `Composition1K(split="test")`, `COCOPerson`) needs no background folder. A
+    segmentation source (`segmentation = True`: `COCOPerson`) can also be trained on: its photos
+    are augmented with their masks (no compositing) and its batches carry `mask`.
     """
 
     def __init__(
@@ -225,12 +227,19 @@ class MattingDataModule(LightningDataModule):
     # --- on the device ---
 
     def on_after_batch_transfer(self, batch: dict, dataloader_idx: int) -> dict:
-        """Training: the BGMv2 per-batch augmentation; otherwise the plain composite."""
+        """Training: the BGMv2 per-batch augmentation; otherwise the plain composite.
+
+        Batches that already hold an `image` and neither `fgr` nor `bgr` (real photos, e.g.
+        COCO person) are never composited: in training they get only the batch crop
+        (`BatchAugment.crop`, which resizes every 4-D tensor, labels with nearest).
+        """
         for meta in batch.get("meta", []):
             self._skipped.update(meta.get("skipped", ()))
         if self.trainer is not None and self.trainer.training:
             if self.fixed_train:
                 self.batch_augment.manual_seed(_derive(self.seed, *_indices(batch)))
+            if _is_natural(batch):  # a real photo (segmentation): nothing to composite
+                return self.batch_augment.crop(dict(batch))
             return self.batch_augment(batch)
         if "image" not in batch:
             batch = {**batch, "image": composite(batch["fgr"], batch["alpha"], batch["bgr"])}
@@ -243,6 +252,10 @@ def _build(value, cls):
     if isinstance(value, Mapping):
         return cls(**value)
     return value
+
+
+def _is_natural(batch: dict) -> bool:
+    return "image" in batch and "fgr" not in batch and "bgr" not in batch
 
 
 def _indices(batch: dict) -> list[int]:

@@ -60,6 +60,13 @@ class CompositionDataset(Dataset):
     sources — then emptied or badly warped at random. `train_trimap="modnet"` adds MODNet's
     training trimap (`trimap.modnet_trimap`) to training items.
 
+    Segmentation sources (`segmentation = True`, e.g. `COCOPerson`) are natural photos with a
+    binary person mask: in training, the photo and its mask get one shared geometry
+    (`PerSampleAugment.natural`: affine rescale-and-crop to `size`², flip; colour jitter on the
+    photo only) and nothing is composited; evaluation is the prepared path above (resized, the
+    BGMv2 trimap derived from the mask). Their items also carry `mask` (1,S,S) = alpha > 0.5 in
+    {0, 1}.
+
     Items: `fgr` (3,S,S), `alpha` (1,S,S), `bgr` (3,S,S) float32 in [0, 1], `trimap` (1,S,S)
     when evaluating, `image` (3,S,S) for items that carry one, and `meta` (a dict, kept as a
     list by `collate`).
@@ -106,10 +113,15 @@ class CompositionDataset(Dataset):
         rng = np.random.default_rng([self.seed, i]) if self.fixed else self.rng
         skipped: list[str] = []
         fg, i = self._fetch(self.foregrounds, i, 0, skipped)
+        segmentation = getattr(self.foregrounds, "segmentation", False)
         if not self.train and _carries_own(fg):
             item = self._prepared(fg)
+        elif segmentation and getattr(fg, "image", None) is not None:
+            item = self._natural(fg, rng)
         else:
             item = self._composed(fg, i, rng, skipped)
+        if segmentation:
+            item["mask"] = (item["alpha"] > 0.5).float()
         meta = {**fg.meta, "index": i, "size": tuple(fg.pha.shape[:2])}
         if "bg" in item:
             meta["background"] = item.pop("bg")
@@ -143,6 +155,15 @@ class CompositionDataset(Dataset):
             previous = self._previous_frame_alpha(i, replay)
             item["prev_alpha"] = _chw(self.prev_alpha(pha, previous, rng).astype(np.float32))
         item["bg"] = f"{bg.meta['source']}/{bg.meta['id']}"
+        return item
+
+    def _natural(self, fg, rng) -> dict[str, Any]:
+        """A training photo with its label (segmentation sources): image and alpha augmented
+        with one geometry (`PerSampleAugment.natural`), nothing composited."""
+        image, pha = self.augment.natural(fg.image, fg.pha, self.size, rng, train=True)
+        item = {"image": _chw(image), "alpha": _chw(pha)}
+        if self.train_trimap == "modnet":
+            item["trimap"] = _chw(modnet_trimap(pha, rng))
         return item
 
     def _previous_frame_alpha(self, i: int, replay: np.random.Generator) -> np.ndarray | None:

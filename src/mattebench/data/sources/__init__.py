@@ -14,6 +14,11 @@ from mattebench.data.sources.base import (
     Source,
     read_image,
 )
+from mattebench.data.sources.coco import COCOPerson
+from mattebench.data.sources.coco_sample import (
+    ensure_coco_person_sample,
+    generate_coco_person_sample,
+)
 from mattebench.data.sources.image_samples import (
     ensure_aim500_sample,
     ensure_all,
@@ -45,6 +50,7 @@ __all__ = [
     "AIM500",
     "Background",
     "BackgroundFolder",
+    "COCOPerson",
     "Composition1K",
     "CorruptImageError",
     "DatasetLayoutError",
@@ -59,12 +65,14 @@ __all__ = [
     "VideoMatteVideos",
     "ensure_aim500_sample",
     "ensure_all",
+    "ensure_coco_person_sample",
     "ensure_composition1k_sample",
     "ensure_distinctions646_sample",
     "ensure_folders_sample",
     "ensure_photomatte85_sample",
     "ensure_videomatte_sample",
     "generate_aim500_sample",
+    "generate_coco_person_sample",
     "generate_composition1k_sample",
     "generate_distinctions646_sample",
     "generate_folders_sample",
