@@ -28,10 +28,7 @@ def trimap_from_alpha(
     >>> trimap_from_alpha(a, iterations=3)[0, 10:20]
     array([0. , 0. , 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1. , 1. ], dtype=float32)
     """
-    alpha = np.asarray(alpha)
-    if alpha.dtype == np.uint8:
-        alpha = alpha.astype(np.float32) / 255
-    assert alpha.ndim == 2, f"expected an H,W alpha, got shape {alpha.shape}"
+    alpha = _unit_alpha(alpha)
     fg = cv2.erode((alpha >= high).astype(np.uint8), _KERNEL, iterations=iterations)
     bg = cv2.erode((alpha <= low).astype(np.uint8), _KERNEL, iterations=iterations)
     trimap = np.full(alpha.shape, 0.5, np.float32)
@@ -74,10 +71,7 @@ def modnet_trimap(
     >>> modnet_trimap(a, kernel=5)[0, 16:26]
     array([0. , 0. , 0.5, 0.5, 0.5, 0.5, 0.5, 1. , 1. , 1. ], dtype=float32)
     """
-    alpha = np.asarray(alpha)
-    if alpha.dtype == np.uint8:
-        alpha = alpha.astype(np.float32) / 255
-    assert alpha.ndim == 2, f"expected an H,W alpha, got shape {alpha.shape}"
+    alpha = _unit_alpha(alpha)
     if kernel is None:
         rng = np.random.default_rng() if rng is None else rng
         kernel = modnet_kernel(min(alpha.shape), rng, kernel_range, unit)
@@ -88,3 +82,12 @@ def modnet_trimap(
     trimap[fg > 0] = 1
     trimap[not_bg.astype(np.int16) - fg != 0] = 0.5
     return trimap
+
+
+def _unit_alpha(alpha: np.ndarray) -> np.ndarray:
+    """An H,W alpha as floats in [0, 1] (uint8 is divided by 255)."""
+    alpha = np.asarray(alpha)
+    if alpha.dtype == np.uint8:
+        alpha = alpha.astype(np.float32) / 255
+    assert alpha.ndim == 2, f"expected an H,W alpha, got shape {alpha.shape}"
+    return alpha
