@@ -21,9 +21,13 @@ ONE_EPOCH = [
 ]
 
 
-@pytest.mark.parametrize("model", ["bgmv2_base", "bgmv2"])
-def test_fast_dev_run_of_base_and_refine(make_config, model):
-    cfg = make_config(f"model={model}", "model.net.backbone=mobilenetv2", "debug=fdr", *FAST)
+@pytest.mark.parametrize(
+    "model",
+    ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal"],
+)
+def test_fast_dev_run_of_every_method(make_config, model):
+    backbone = ["model.net.backbone=mobilenetv2"] if model.startswith("bgmv2") else []
+    cfg = make_config(f"model={model}", *backbone, "debug=fdr", *FAST)
     metrics = train(cfg)
     assert set(metrics) >= TEST_KEYS
     run = Path(cfg.paths.output_dir)
@@ -32,11 +36,21 @@ def test_fast_dev_run_of_base_and_refine(make_config, model):
     assert resolved.data.train.root == f"{cfg.paths.data_dir}/samples/VideoMatte240K"
 
 
-def test_overfitting_a_batch_lowers_the_loss(make_config):
-    cfg = make_config(
-        "model=bgmv2_base", "model.net.backbone=mobilenetv2", "debug=overfit", *FAST,
-        "trainer.overfit_batches=1", "trainer.max_epochs=15", "trainer.log_every_n_steps=1",
+FAST_LEARNING = {
+    "bgmv2_base": [
+        "model.net.backbone=mobilenetv2",
         "model.lr.backbone=1e-3", "model.lr.aspp=1e-3", "model.lr.decoder=1e-3",
+    ],
+    "modnet": ["model.optimizer._target_=torch.optim.Adam", "~model.optimizer.momentum",
+               "model.lr=1e-3", "model.scheduler=null"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("model", sorted(FAST_LEARNING))
+def test_overfitting_a_batch_lowers_the_loss(make_config, model):
+    cfg = make_config(
+        f"model={model}", *FAST_LEARNING[model], "debug=overfit", *FAST,
+        "trainer.overfit_batches=1", "trainer.max_epochs=15", "trainer.log_every_n_steps=1",
     )  # fmt: skip
     train(cfg)
     history = (Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv").read_text()

@@ -2,5 +2,6 @@
 
 from mattebench.methods.base import MattingMethod
 from mattebench.methods.bgmv2 import BGMv2
+from mattebench.methods.modnet import MODNet
 
-__all__ = ["BGMv2", "MattingMethod"]
+__all__ = ["BGMv2", "MODNet", "MattingMethod"]

@@ -29,8 +29,9 @@ KEY_MEANINGS = {
     "bgr": "a clean background plate (background matting: compose foregrounds over backgrounds)",
     "alpha": "the ground-truth alpha",
     "fgr": "the ground-truth foreground colour (matting datasets, not segmentation masks)",
-    "trimap": "a trimap (the datamodule derives one from alpha for validation and test)",
-    "prev_alpha": "the previous frame's alpha (video sources)",
+    "trimap": "a trimap (derived from alpha for validation and test; for training set "
+    "data.train_trimap=modnet)",
+    "prev_alpha": "the previous frame's alpha (set data.prev_alpha={empty_p: 0.3, warp_p: 0.3})",
 }
 
 
@@ -52,6 +53,8 @@ class MattingMethod(LightningModule):
 
     #: Batch keys the method reads; a missing one is a clear error, not a KeyError.
     required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
+    #: Extra keys its training loss reads (e.g. MODNet's trimap).
+    training_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -109,7 +112,7 @@ class MattingMethod(LightningModule):
         return self.predict(batch)
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        self.check_batch(batch)
+        self.check_batch(batch, (*self.required_keys, *self.training_keys))
         losses = self.training_loss(batch)
         size = len(batch["image"])
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=size)

@@ -1,0 +1,98 @@
+"""MODNet (Ke et al., AAAI 2022): trimap-free portrait matting, and its temporal variant whose
+input is RGB + the previous frame's alpha (the Huawei Cloud portrait-matting write-up).
+
+Training follows the official `supervised_training_iter` (specs/modnet.md §2.1): the network
+sees the image normalised to [-1, 1], the loss needs the MODNet training trimap
+(`data.train_trimap=modnet`). Inference pads any size to a multiple of 32 and crops back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor
+
+from mattebench.losses.modnet import supervised_loss
+from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.models import modnet as modnet_models
+
+#: MODNet's concatenations need sides divisible by 32 (official issues #85, #160).
+STRIDE = 32
+
+
+class MODNet(MattingMethod):
+    """Args:
+    net: a `mattebench.models.modnet.MODNet` (3 channels, or RGB + previous alpha).
+    init_weights: the official `modnet_photographic_portrait_matting.ckpt` / webcam
+        checkpoint (also into the temporal net), a Lightning checkpoint of this module, or
+        None.
+    semantic_scale, detail_scale, matte_scale: the official loss weights (10, 10, 1).
+    ref_size: None (default) pads inputs to a multiple of 32 and crops back, so every
+        method is scored at the same resolution; 512 applies the official demo's resize
+        rule (short side to 512, sides floored to multiples of 32, area resampling).
+    **kwargs: `MattingMethod` arguments (optimizer, scheduler, lr, ...).
+    """
+
+    required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
+    training_keys: ClassVar[tuple[str, ...]] = ("trimap",)
+
+    def __init__(
+        self,
+        net: modnet_models.MODNet,
+        init_weights: str | Path | None = None,
+        semantic_scale: float = 10.0,
+        detail_scale: float = 10.0,
+        matte_scale: float = 1.0,
+        ref_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(net=net, **kwargs)
+        self.ref_size = ref_size
+        self.scales = {
+            "semantic_scale": semantic_scale,
+            "detail_scale": detail_scale,
+            "matte_scale": matte_scale,
+        }
+        if self.temporal:
+            self.required_keys = (*type(self).required_keys, "prev_alpha")
+        if init_weights is not None:
+            modnet_models.load_official_weights(self.net, Path(init_weights), strict=False)
+
+    @property
+    def temporal(self) -> bool:
+        return self.net.prev_alpha
+
+    def network_input(self, batch: Batch) -> Tensor:
+        """RGB normalised to [-1, 1] (the official demos' Normalize(0.5, 0.5)), plus the
+        previous alpha for the temporal net."""
+        image = batch["image"] * 2 - 1
+        return torch.cat([image, batch["prev_alpha"]], dim=1) if self.temporal else image
+
+    def predict(self, batch: Batch) -> Prediction:
+        matte = modnet_models.predict_any_size(self.net, self.network_input(batch), self.ref_size)
+        return {"alpha": matte}
+
+    def training_loss(self, batch: Batch) -> dict[str, Tensor]:
+        batch = _crop_to_multiple(batch, STRIDE)
+        x = self.network_input(batch)
+        semantic, detail, matte = self.net(x, inference=False)
+        return supervised_loss(
+            semantic, detail, matte, x[:, :3], batch["trimap"], batch["alpha"], **self.scales
+        )
+
+
+def _crop_to_multiple(batch: Batch, multiple: int) -> Batch:
+    """Training crops of the shared datamodule can have any size: keep the largest top-left
+    region whose sides are multiples of `multiple` (the loss covers that region only)."""
+    h, w = batch["image"].shape[-2:]
+    h, w = h - h % multiple, w - w % multiple
+    if h == 0 or w == 0:
+        raise ValueError(
+            f"MODNet needs training crops of at least {multiple}x{multiple}, got "
+            f"{tuple(batch['image'].shape[-2:])}; raise data.size or data.batch_augment.crop_scale."
+        )
+    return {
+        k: v[..., :h, :w] if isinstance(v, Tensor) and v.ndim == 4 else v for k, v in batch.items()
+    }
