@@ -147,3 +147,13 @@ def test_a_failed_run_still_finishes_its_wandb_run(make_config, tmp_path, monkey
         train(cfg)
     assert wandb.run is None
     assert list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
+
+
+@pytest.mark.parametrize("model", ["modnet_temporal", "bgmv2"])
+def test_clip_evaluation_reports_dtssd(make_config, model):
+    backbone = ["model.net.backbone=mobilenetv2"] if model.startswith("bgmv2") else []
+    cfg = make_config(f"model={model}", *backbone, "debug=fdr", *FAST, "model.clip_eval=true",
+                      "model.ofd=true", "data.test_samples=null")  # fmt: skip
+    metrics = train(cfg)
+    assert metrics["test/dtssd"] > 0
+    assert set(metrics) >= TEST_KEYS

@@ -18,7 +18,8 @@ from lightning.pytorch.loggers import WandbLogger
 from torch import Tensor, nn
 from torchvision.utils import make_grid, save_image
 
-from mattebench.metrics import MattingMetrics
+from mattebench.methods.clips import ClipEvaluator
+from mattebench.metrics import DtSSD, MattingMetrics
 
 Batch = dict[str, Any]
 Prediction = dict[str, Tensor]
@@ -49,6 +50,9 @@ class MattingMethod(LightningModule):
         panel_every_n_epochs: log image panels of the first validation batch every n epochs
             (0 = never); the test panels are logged once.
         panel_samples: how many samples of that batch to show.
+        clip_eval: test on clips (`ClipEvaluator`): frames in order, temporal methods fed
+            their own previous prediction, per-frame metrics plus `test/dtssd`.
+        ofd: with `clip_eval`, apply the one-frame-delay fix to the shown frames first.
     """
 
     #: Batch keys the method reads; a missing one is a clear error, not a KeyError.
@@ -65,6 +69,8 @@ class MattingMethod(LightningModule):
         eval_regions: Sequence[str] = ("unknown", "image"),
         panel_every_n_epochs: int = 1,
         panel_samples: int = 4,
+        clip_eval: bool = False,
+        ofd: bool = False,
     ) -> None:
         super().__init__()
         # Modules and partials stay out of the checkpoint (the Hydra config has them), so it
@@ -78,6 +84,9 @@ class MattingMethod(LightningModule):
         self.test_metrics = MattingMetrics(regions=tuple(eval_regions), prefix="test/")
         self.panel_every_n_epochs = panel_every_n_epochs
         self.panel_samples = panel_samples
+        self.clip_eval, self.ofd = clip_eval, ofd
+        self.test_dtssd = DtSSD()
+        self.clips: ClipEvaluator | None = None
 
     # --- what a method implements -------------------------------------------------------
     def predict(self, batch: Batch) -> Prediction:
@@ -125,7 +134,24 @@ class MattingMethod(LightningModule):
         self._evaluate(batch, batch_idx, self.val_metrics, "val")
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, batch_idx, self.test_metrics, "test")
+        if not self.clip_eval:
+            self._evaluate(batch, batch_idx, self.test_metrics, "test")
+            return
+        if self.clips is None:
+            temporal = "prev_alpha" in self.required_keys
+            self.clips = ClipEvaluator(self.test_metrics, self.test_dtssd, temporal, self.ofd)
+        self.check_batch(batch, ("image", "alpha", "trimap"))
+        self.clips.step(batch, self.predict)
+
+    def on_test_epoch_end(self) -> None:
+        if self.clips is None:
+            return
+        self.clips.finish()
+        self.clips = None
+        self.log_dict(self.test_metrics.compute())
+        self.log("test/dtssd", self.test_dtssd.compute())
+        self.test_metrics.reset()
+        self.test_dtssd.reset()
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Prediction:
         return self.predict(batch)
