@@ -65,13 +65,11 @@ class BGMv2(MattingMethod):
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
-    """The network's state dict from an official `.pth` or a Lightning checkpoint of BGMv2."""
+    """An official `.pth` or a Lightning checkpoint (its `state_dict` and `net.` prefix are
+    unwrapped by `load_official_weights`)."""
     if not path.is_file():
         raise FileNotFoundError(
             f"init_weights: {path} does not exist. Give an official BGMv2 release "
             "(pytorch_resnet50.pth, ...) or a stage-1 checkpoint (<run>/checkpoints/*.ckpt)."
         )
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if isinstance(state, dict) and "state_dict" in state:  # Lightning checkpoint: net.* keys
-        state = {k.removeprefix("net."): v for k, v in state["state_dict"].items()}
-    return state
+    return torch.load(path, map_location="cpu", weights_only=False)

@@ -22,12 +22,13 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from mattebench.models.checkpoints import mismatch_summary, unwrap
+
 logger = logging.getLogger(__name__)
 
 OURS_BACKBONE = "backbone.body."
 OFFICIAL_BACKBONE = "backbone."
 PREFIXES = ("backbone.", "aspp.", "decoder.", "refiner.")
-WRAPPER_PREFIXES = ("model.", "module.")  # LightningModule attribute, DataParallel/DDP
 
 MNV2_STEM = {"conv_stem": "features.0.0", "bn1": "features.0.1"}
 MNV2_DEPTHWISE_SEPARABLE = {  # torchvision InvertedResidual with expand_ratio 1
@@ -117,7 +118,7 @@ def load_official_weights(
     state = path_or_state_dict
     if not isinstance(state, Mapping):
         state = torch.load(Path(state), map_location="cpu", weights_only=weights_only)
-    state, ignored = unwrap(state)
+    state, ignored = unwrap(state, PREFIXES)
     report = LoadReport(ignored=ignored)
 
     own = model.state_dict()
@@ -162,38 +163,14 @@ def load_official_weights(
     return report
 
 
-def unwrap(state: Mapping) -> tuple[dict, list[str]]:
-    """Strips `{"state_dict": ...}` and `model.` / `module.` prefixes; returns the kept keys and
-    the names of the keys left outside the prefix."""
-    inner = state.get("state_dict")
-    if isinstance(inner, Mapping):
-        state = inner
-    state, ignored = dict(state), []
-    while not any(key.startswith(PREFIXES) for key in state):
-        prefix = next((p for p in WRAPPER_PREFIXES if any(k.startswith(p) for k in state)), None)
-        if prefix is None:
-            break
-        ignored += [key for key in state if not key.startswith(prefix)]
-        state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-    return state, ignored
-
-
 def mismatch_message(model: nn.Module, report: LoadReport, state: Mapping) -> str:
-    def listing(what: str, keys: list[str]) -> str:
-        shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
-        return f"{len(keys)} {what}" + (f" ({shown})" if keys else "")
-
     name = f"{type(model).__name__}({model.backbone.name!r})"
     guess = guess_backbone(state)
     if guess and guess != model.backbone.name:
         name += f" (the checkpoint looks like a {guess!r} model)"
-    parts = [
-        listing("missing keys", report.missing),
-        listing("unexpected keys", report.unexpected),
-        listing("shape mismatches", report.mismatched),
-    ]
+    summary = mismatch_summary(report.missing, report.unexpected, report.mismatched)
     return (
-        f"cannot load BGMv2 weights into {name}: {'; '.join(parts)}. "
+        f"cannot load BGMv2 weights into {name}: {summary}. "
         "Pass strict=False to load the keys that match."
     )
 

@@ -19,12 +19,13 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from mattebench.models.checkpoints import mismatch_summary, unwrap
+
 OFFICIAL_PREFIX = "module."  # nn.DataParallel
 BACKBONE = "backbone."
 DUPLICATE_BACKBONE = "lr_branch.backbone."
 STEM_WEIGHT = "backbone.model.features.0.0.weight"
 PREFIXES = ("backbone.", "lr_branch.", "hr_branch.", "f_branch.")
-WRAPPER_PREFIXES = ("module.", "net.", "model.")  # DataParallel/DDP, LightningModule attributes
 
 
 @dataclass
@@ -76,7 +77,7 @@ def load_official_weights(
     state = path_or_state_dict
     if not isinstance(state, Mapping):
         state = torch.load(Path(state), map_location="cpu", weights_only=weights_only)
-    state, ignored = unwrap(state)
+    state, ignored = unwrap(state, PREFIXES)
     state, dropped = drop_duplicate_backbone(state)
     report = LoadReport(ignored=ignored, duplicates_dropped=dropped)
 
@@ -119,22 +120,6 @@ def load_backbone_weights(
     return load_official_weights(model, {**model.state_dict(), **state}, strict=True)
 
 
-def unwrap(state: Mapping) -> tuple[dict[str, Tensor], list[str]]:
-    """Strips `{"state_dict": ...}` and wrapper prefixes; returns the kept keys and the names of
-    the keys left outside the prefix."""
-    inner = state.get("state_dict")
-    if isinstance(inner, Mapping):
-        state = inner
-    state, ignored = dict(state), []
-    while not any(key.startswith(PREFIXES) for key in state):
-        prefix = next((p for p in WRAPPER_PREFIXES if any(k.startswith(p) for k in state)), None)
-        if prefix is None:
-            break
-        ignored += [key for key in state if not key.startswith(prefix)]
-        state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-    return state, ignored
-
-
 def drop_duplicate_backbone(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], int]:
     """Removes the official `lr_branch.backbone.*` copy after checking it equals `backbone.*`; a
     copy without its twin is renamed to `backbone.*`."""
@@ -175,20 +160,12 @@ def widen_stem(model: nn.Module, weight: Tensor) -> Tensor | None:
 
 
 def mismatch_message(model: nn.Module, report: LoadReport) -> str:
-    def listing(what: str, keys: list[str]) -> str:
-        shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
-        return f"{len(keys)} {what}" + (f" ({shown})" if keys else "")
-
     name = (
         f"MODNet(in_channels={model.in_channels}, hr_channels={model.hr_channels}, "
         f"prev_alpha={model.prev_alpha})"
     )
-    parts = [
-        listing("missing keys", report.missing),
-        listing("unexpected keys", report.unexpected),
-        listing("shape mismatches", report.mismatched),
-    ]
+    summary = mismatch_summary(report.missing, report.unexpected, report.mismatched)
     return (
-        f"cannot load MODNet weights into {name}: {'; '.join(parts)}. "
+        f"cannot load MODNet weights into {name}: {summary}. "
         "Pass strict=False to load the keys that match."
     )
