@@ -120,8 +120,12 @@ class MattingMethod(LightningModule):
     def forward(self, batch: Batch) -> Prediction:
         return self.predict(batch)
 
+    def training_inputs(self) -> tuple[str, ...]:
+        """Batch keys a training step reads."""
+        return (*self.required_keys, *self.training_keys)
+
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
-        self.check_batch(batch, (*self.required_keys, *self.training_keys))
+        self.check_batch(batch, self.training_inputs())
         losses = self.training_loss(batch)
         size = len(batch["image"])
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=size)

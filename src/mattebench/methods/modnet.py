@@ -8,13 +8,15 @@ sees the image normalised to [-1, 1], the loss needs the MODNet training trimap
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
-from torch import Tensor
+from lightning.pytorch.utilities import rank_zero_warn
+from torch import Tensor, nn
 
-from mattebench.losses.modnet import supervised_loss
+from mattebench.losses.modnet import soc_loss, supervised_loss
 from mattebench.methods.base import Batch, MattingMethod, Prediction
 from mattebench.models import modnet as modnet_models
 
@@ -81,6 +83,63 @@ class MODNet(MattingMethod):
         return supervised_loss(
             semantic, detail, matte, x[:, :3], batch["trimap"], batch["alpha"], **self.scales
         )
+
+
+class MODNetSOC(MODNet):
+    """SOC self-supervised adaptation (`soc_adaptation_iter`, specs/modnet.md §2.3): a
+    fine-tuning stage for a trained MODNet on unlabelled frames. Training reads only `image`
+    (and `prev_alpha` for the temporal net); labels, if the data has them, are used for
+    validation and test only.
+
+    Per the official recipe: a frozen backup copy of the model is taken at the start of every
+    epoch (a resumed run takes it at resumption); BatchNorm/InstanceNorm stay in eval mode
+    every iteration; Adam lr 1e-5, betas (0.9, 0.99), batch 1, 10 epochs (`model=modnet_soc`).
+
+    Args:
+        soc_semantic_scale, soc_detail_scale: the official weights (100, 1).
+        **kwargs: `MODNet` arguments; `init_weights` should be the trained model to adapt.
+    """
+
+    def __init__(
+        self, soc_semantic_scale: float = 100.0, soc_detail_scale: float = 1.0, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.soc_scales = {"semantic_scale": soc_semantic_scale, "detail_scale": soc_detail_scale}
+        if kwargs.get("init_weights") is None:
+            rank_zero_warn(
+                "MODNetSOC adapts a trained MODNet, but model.init_weights is null: starting "
+                "from random weights. Set model.init_weights=<checkpoint of a trained MODNet>."
+            )
+        self.backup: _FrozenCopy | None = None
+
+    def training_inputs(self) -> tuple[str, ...]:
+        """Unlabelled frames: the network input only."""
+        return ("image", "prev_alpha") if self.temporal else ("image",)
+
+    def on_train_epoch_start(self) -> None:
+        self.backup = _FrozenCopy(self.net)
+
+    def training_loss(self, batch: Batch) -> dict[str, Tensor]:
+        if self.backup is None:
+            self.backup = _FrozenCopy(self.net)
+        self.net.freeze_norm()
+        batch = _crop_to_multiple(batch, STRIDE)
+        x = self.network_input(batch)
+        semantic, detail, matte = self.net(x, inference=False)
+        _, backup_detail, backup_matte = self.backup(x)
+        return soc_loss(semantic, detail, matte, backup_detail, backup_matte, **self.soc_scales)
+
+
+class _FrozenCopy:
+    """A no-grad, eval-mode copy of a network, deliberately not a submodule: it must stay out
+    of the optimiser, the checkpoint and device moves (it is created on the net's device)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        self.net = copy.deepcopy(net).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        return self.net(x, inference=False)
 
 
 def _crop_to_multiple(batch: Batch, multiple: int) -> Batch:
