@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import netrc
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from lightning.pytorch.loggers import WandbLogger
@@ -19,11 +20,15 @@ def wandb_logged_in() -> bool:
         return False
 
 
-def wandb_logger(mode: str = "auto", **kwargs: Any) -> WandbLogger:
+def wandb_logger(
+    mode: str = "auto", tags: Sequence[str | None] = (), **kwargs: Any
+) -> WandbLogger:
     """A `WandbLogger`, offline unless logged in; `mode` is "auto", "online", "offline" or
-    "disabled" (as WANDB_MODE). Offline runs land in `<save_dir>/wandb/offline-run-*`."""
+    "disabled" (as WANDB_MODE). Offline runs land in `<save_dir>/wandb/offline-run-*`. Empty
+    tags (e.g. the backbone of a method without a choice of one) are dropped."""
     if mode not in ("auto", "online", "offline", "disabled"):
         raise ValueError(f"W&B mode must be auto, online, offline or disabled, got {mode!r}.")
     if mode == "auto":
         mode = "online" if wandb_logged_in() else "offline"
-    return WandbLogger(offline=mode == "offline", mode=mode, **kwargs)
+    tags = [str(tag) for tag in tags if tag]
+    return WandbLogger(offline=mode == "offline", mode=mode, tags=tags, **kwargs)

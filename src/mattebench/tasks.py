@@ -16,7 +16,7 @@ import lightning as L
 import torch
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor
-from lightning.pytorch.loggers import Logger
+from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         trainer.test(model, datamodule=datamodule, ckpt_path=best)
         metrics.update(_scalars(trainer.callback_metrics))
         metrics["best_checkpoint"] = best
-    write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
+    metrics["params"] = sum(p.numel() for p in model.parameters())
+    finish_run(trainer, metrics, Path(cfg.paths.output_dir))
     return metrics
 
 
@@ -67,8 +68,18 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     datamodule, model, trainer = _instantiate(cfg)
     trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
     metrics = _scalars(trainer.callback_metrics)
-    write_metrics(metrics, Path(cfg.paths.output_dir) / "metrics.json")
+    metrics["params"] = sum(p.numel() for p in model.parameters())
+    finish_run(trainer, metrics, Path(cfg.paths.output_dir))
     return metrics
+
+
+def finish_run(trainer: Trainer, metrics: dict[str, Any], folder: Path) -> None:
+    """`metrics.json` in the run directory, and the same numbers as the W&B run summary (the
+    values W&B's run table and comparer show), under the same names."""
+    write_metrics(metrics, folder / "metrics.json")
+    for logger in trainer.loggers:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.summary.update(metrics)
 
 
 def optimized_value(metrics: dict[str, Any], name: str | None) -> float | None:

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torchvision.utils import make_grid, save_image
 
 from mattebench.methods.clips import ClipEvaluator
+from mattebench.methods.records import SampleRecords
 from mattebench.metrics import DtSSD, MattingMetrics
 
 Batch = dict[str, Any]
@@ -53,6 +54,9 @@ class MattingMethod(LightningModule):
         clip_eval: test on clips (`ClipEvaluator`): frames in order, temporal methods fed
             their own previous prediction, per-frame metrics plus `test/dtssd`.
         ofd: with `clip_eval`, apply the one-frame-delay fix to the shown frames first.
+        save_samples: per-sample test records (`SampleRecords`): every test image's metrics
+            go to `test_samples.csv`; the first `save_samples` images also keep their
+            predicted alpha (`predictions/`) and a row in the W&B table `test/samples`.
     """
 
     #: Batch keys the method reads; a missing one is a clear error, not a KeyError.
@@ -71,6 +75,7 @@ class MattingMethod(LightningModule):
         panel_samples: int = 4,
         clip_eval: bool = False,
         ofd: bool = False,
+        save_samples: int = 8,
     ) -> None:
         super().__init__()
         # Modules and partials stay out of the checkpoint (the Hydra config has them), so it
@@ -87,6 +92,8 @@ class MattingMethod(LightningModule):
         self.clip_eval, self.ofd = clip_eval, ofd
         self.test_dtssd = DtSSD()
         self.clips: ClipEvaluator | None = None
+        self.save_samples = save_samples
+        self.records: SampleRecords | None = None
 
     # --- what a method implements -------------------------------------------------------
     def predict(self, batch: Batch) -> Prediction:
@@ -147,7 +154,12 @@ class MattingMethod(LightningModule):
         self.check_batch(batch, ("image", "alpha", "trimap"))
         self.clips.step(batch, self.predict)
 
+    def on_test_epoch_start(self) -> None:
+        self.records = None if self.clip_eval else SampleRecords(self.save_samples)
+
     def on_test_epoch_end(self) -> None:
+        if self.records is not None:
+            self._write_records(self.records)
         if self.clips is None:
             return
         self.clips.finish()
@@ -182,9 +194,20 @@ class MattingMethod(LightningModule):
         pred = self.predict(batch)
         alpha = pred["alpha"].detach().float().clamp(0, 1)
         metrics.update(alpha, batch["alpha"].float(), trimap=batch["trimap"].float())
+        if stage == "test" and self.records is not None:
+            self.records.add(batch, alpha, metrics)
         self.log_dict(metrics, batch_size=len(alpha))
         if batch_idx == 0 and self._panels_due(stage):
             self.log_panels(batch, pred, stage)
+
+    def _write_records(self, records: SampleRecords) -> None:
+        folder = Path(self.trainer.default_root_dir)
+        if self.trainer.world_size > 1:  # each rank saw its own share of the test set
+            folder = folder / f"rank{self.trainer.global_rank}"
+        records.write(folder)
+        for logger in self.loggers:
+            if isinstance(logger, WandbLogger):
+                logger.experiment.log({"test/samples": records.wandb_table()})
 
     def _panels_due(self, stage: str) -> bool:
         if self.panel_every_n_epochs <= 0 or self.trainer.sanity_checking:

@@ -54,6 +54,8 @@ class MattingMetric(Metric):
 
     total: Tensor
     count: Tensor
+    #: The per-image values of the latest update (for per-sample tables), not a metric state.
+    last_values: Tensor | None = None
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class MattingMetric(Metric):
                 convention=self.convention, region=self.region, force_known=self.force_known,
             )  # fmt: skip
         values = type(self).per_image(batch)
+        self.last_values = values.detach()
         keep = self._images_to_keep(batch)
         self.total += values[keep].sum().to(self.total.device)
         self.count += keep.sum().to(self.count.device)

@@ -1,0 +1,81 @@
+"""Per-sample test records, so methods can be compared sample by sample, not only on means.
+
+Every test image gets a row (its id and the value of every metric in the collection, read
+from the metrics' latest update, so nothing is computed twice); the first `save_samples`
+images also keep their input and predicted alpha. At the end of the test the rows go to
+`test_samples.csv` in the run directory, the kept alphas to `predictions/`, and the kept rows
+to a W&B table (`test/samples`) whose `id` column joins the same samples across runs.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torchvision.utils import save_image
+
+from mattebench.metrics import MattingMetrics
+from mattebench.metrics.image import MattingMetric
+
+
+def sample_id(meta: dict[str, Any]) -> str:
+    """`source/id` of a batch item (the same sample gets the same id in every run)."""
+    return f"{meta.get('source', 'sample')}/{meta.get('id', meta.get('index', '?'))}"
+
+
+class SampleRecords:
+    def __init__(self, save_samples: int = 8) -> None:
+        self.save_samples = save_samples
+        self.rows: list[dict[str, Any]] = []
+        self.kept: list[tuple[str, Tensor, Tensor]] = []  # id, image, predicted alpha
+
+    def add(self, batch: dict[str, Any], alpha: Tensor, metrics: MattingMetrics) -> None:
+        """Record the batch just scored by `metrics.update`."""
+        values = {
+            name.rsplit("/", 1)[-1]: metric.last_values
+            for name, metric in metrics.items(keep_base=False, copy_state=False)
+            if isinstance(metric, MattingMetric) and metric.last_values is not None
+        }
+        metas = batch.get("meta") or [{"index": len(self.rows) + n} for n in range(len(alpha))]
+        for n, meta in enumerate(metas):
+            row = {"id": sample_id(meta), **{k: float(v[n]) for k, v in values.items()}}
+            self.rows.append(row)
+            if len(self.kept) < self.save_samples:
+                self.kept.append((row["id"], batch["image"][n].float().cpu(), alpha[n].cpu()))
+
+    def write(self, folder: Path) -> Path:
+        """`test_samples.csv` and `predictions/<id>.png` (slashes of ids become `__`)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "test_samples.csv"
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(self.rows[0]) if self.rows else ["id"])
+            writer.writeheader()
+            writer.writerows(self.rows)
+        predictions = folder / "predictions"
+        predictions.mkdir(exist_ok=True)
+        for name, _, alpha in self.kept:
+            save_image(alpha, predictions / f"{name.replace('/', '__')}.png")
+        return path
+
+    def wandb_table(self) -> Any:
+        """The kept samples as a `wandb.Table`: id, input, predicted alpha, and the metrics."""
+        import wandb
+
+        rows = {row["id"]: row for row in self.rows}
+        metric_names = [k for k in (self.rows[0] if self.rows else {}) if k != "id"]
+        table = wandb.Table(columns=["id", "image", "alpha", *metric_names])
+        for name, image, alpha in self.kept:
+            table.add_data(
+                name,
+                wandb.Image(_hwc(image)),
+                wandb.Image(_hwc(alpha)),
+                *(rows[name][k] for k in metric_names),
+            )
+        return table
+
+
+def _hwc(x: Tensor) -> Any:
+    return (x.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).squeeze(-1).numpy()
