@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt torch torchvision
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -c "import pymatting"  # compiles and caches its numba kernels once (~1 min)
 	touch $@
 
 # The main job on the generated sample: a short BGMv2 run on CPU (generates the data on first use).

@@ -20,12 +20,12 @@ def wandb_logged_in() -> bool:
         return False
 
 
-def wandb_logger(
-    mode: str = "auto", tags: Sequence[str | None] = (), **kwargs: Any
-) -> WandbLogger:
+def wandb_logger(mode: str = "auto", tags: Sequence[str | None] = (), **kwargs: Any) -> WandbLogger:
     """A `WandbLogger`, offline unless logged in; `mode` is "auto", "online", "offline" or
     "disabled" (as WANDB_MODE). Offline runs land in `<save_dir>/wandb/offline-run-*`. Empty
     tags (e.g. the backbone of a method without a choice of one) are dropped."""
+    if mode == "dryrun":  # wandb's old name for offline; it sets WANDB_MODE=dryrun itself
+        mode = "offline"
     if mode not in ("auto", "online", "offline", "disabled"):
         raise ValueError(f"W&B mode must be auto, online, offline or disabled, got {mode!r}.")
     if mode == "auto":

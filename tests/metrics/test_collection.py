@@ -4,6 +4,7 @@ import os
 import socket
 
 import pytest
+import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
@@ -17,12 +18,35 @@ def batch(seeds, size=(40, 56)):
 
 
 def test_names_for_one_and_for_several_regions():
-    assert set(MattingMetrics().keys()) == {"sad", "mse", "grad", "conn", "mad"}
+    assert set(MattingMetrics().keys()) == {"sad", "mse", "grad", "conn", "mad", "iou"}
     both = MattingMetrics(regions=("unknown", "image"), prefix="test/")
-    assert set(both.keys(keep_base=False)) == {
+    assert set(both.keys(keep_base=False)) == {"test/iou"} | {
         f"test/{m}_{r}" for m in ("sad", "mse", "grad", "conn", "mad") for r in ("unknown", "image")
     }
-    assert set(MattingMetrics(convention="mmagic").keys()) == {"sad", "mse", "grad", "conn"}
+    mmagic = MattingMetrics(convention="mmagic", iou=False)
+    assert set(mmagic.keys()) == {"sad", "mse", "grad", "conn"}
+
+
+def test_iou_is_the_foreground_iou_of_the_masks_summed_over_images():
+    target = torch.zeros(2, 1, 4, 4)
+    target[0, :, :2] = 1.0  # 8 foreground pixels
+    pred = torch.zeros(2, 1, 4, 4)
+    pred[0, :, 1:3] = 0.9  # 4 of them found, 4 false positives
+    pred[1, :, 0, 0] = 0.5  # not above the threshold: background
+    metrics = MattingMetrics(regions=("unknown", "image"), metrics=("sad",))
+    metrics.update(pred, target, trimap=torch.full_like(target, 0.5))
+    assert metrics.compute()["iou"].item() == pytest.approx(4 / 12)
+    metrics.update((pred * 255).to(torch.uint8), (target * 255).to(torch.uint8),
+                   trimap=torch.full_like(target, 0.5))  # fmt: skip
+    assert metrics.compute()["iou"].item() == pytest.approx(8 / 24)
+
+
+def test_iou_of_empty_masks_is_one_and_bad_inputs_are_clear_errors():
+    metrics = MattingMetrics(regions="image", metrics=("mse",))
+    metrics.update(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4))
+    assert metrics.compute()["iou"].item() == 1.0
+    with pytest.raises(ValueError, match="must lie in"):
+        metrics.update(torch.full((1, 1, 4, 4), 2.0), torch.zeros(1, 1, 4, 4))
 
 
 def test_regions_score_different_pixels():

@@ -32,7 +32,7 @@ def test_every_data_config_instantiates(make_config, data):
 
 @pytest.mark.parametrize("trainer", TRAINERS)
 def test_every_trainer_config_instantiates(make_config, trainer):
-    if trainer in ("gpu", "ddp"):
+    if trainer in ("gpu", "ddp", "ddp_slurm"):
         pytest.skip("needs a GPU")
     cfg = make_config(f"trainer={trainer}", "logger=none")
     assert isinstance(hydra.utils.instantiate(cfg.trainer), Trainer)

@@ -1,19 +1,22 @@
 """The user's commands, run in-process on the generated sample: fit, test, eval, resume."""
 
+import csv
 import json
 from pathlib import Path
 
 import hydra
 import pytest
 import torch
+import wandb
 from omegaconf import OmegaConf, open_dict
 
+from mattebench import tasks
 from mattebench.data.sources import DatasetNotFoundError
 from mattebench.tasks import evaluate, train
 from tests.platform.conftest import FAST
 
 METRICS = ("sad", "mse", "grad", "conn", "mad")
-TEST_KEYS = {f"test/{m}_{r}" for m in METRICS for r in ("unknown", "image")}
+TEST_KEYS = {"test/iou"} | {f"test/{m}_{r}" for m in METRICS for r in ("unknown", "image")}
 ONE_EPOCH = [
     "trainer.max_epochs=1",
     "trainer.limit_train_batches=2",
@@ -23,7 +26,7 @@ ONE_EPOCH = [
 
 @pytest.mark.parametrize(
     "model",
-    ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal"],
+    ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal", "modnet_soc"],
 )
 def test_fast_dev_run_of_every_method(make_config, model):
     backbone = ["model.net.backbone=mobilenetv2"] if model.startswith("bgmv2") else []
@@ -105,12 +108,41 @@ def test_missing_dataset_stops_before_training_with_directions(make_config, tmp_
 def test_wandb_offline_run_with_panels(make_config, monkeypatch):
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("NETRC", "/nonexistent")
-    cfg = make_config("model=bgmv2_mobilenetv2", *FAST, *ONE_EPOCH, "logger=wandb")
-    train(cfg)
-    runs = list((Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*"))
+    cfg = make_config("model=bgmv2_mobilenetv2", *FAST, *ONE_EPOCH, "logger=wandb",
+                      "model.save_samples=1")  # fmt: skip
+    monkeypatch.setattr(tasks, "_finish_wandb", lambda: None)  # read the summary first
+    metrics = train(cfg)
+    summary = dict(wandb.run.summary)
+    wandb.finish()
+    run = Path(cfg.paths.output_dir)
+    runs = list((run / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
     assert list(runs[0].glob("files/media/images/val/panels*.png"))
-    assert list((Path(cfg.paths.output_dir) / "panels").glob("test_epoch*.png"))
+    assert list((run / "panels").glob("test_epoch*.png"))
+    # the comparison's media: the per-sample table, and the metrics as the run summary
+    (table,) = runs[0].glob("files/media/table/test/samples_*.table.json")
+    content = json.loads(table.read_text())
+    assert content["columns"][:3] == ["id", "image", "alpha"] and len(content["data"]) == 1
+    assert summary["test/sad_unknown"] == pytest.approx(metrics["test/sad_unknown"])
+    assert summary["params"] == metrics["params"] == 5_006_839  # BGMv2 MobileNetV2
+
+
+def test_every_test_sample_is_recorded(make_config):
+    cfg = make_config("model=modnet", *FAST, "debug=fdr", "model.save_samples=1")
+    metrics = train(cfg)
+    run = Path(cfg.paths.output_dir)
+    with (run / "test_samples.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and set(rows[0]) >= {"id", "sad_unknown", "conn_image"}
+    for name in ("sad_unknown", "grad_image"):
+        mean = sum(float(r[name]) for r in rows) / len(rows)
+        assert mean == pytest.approx(metrics[f"test/{name}"])
+    stem = rows[0]["id"].replace("/", "__")
+    assert {p.name for p in (run / "predictions").iterdir()} == {
+        f"{stem}.png",
+        f"{stem}.input.jpg",
+        f"{stem}.gt.png",
+    }
 
 
 def test_refine_stage_starts_from_a_base_checkpoint(make_config):
@@ -157,3 +189,6 @@ def test_clip_evaluation_reports_dtssd(make_config, model):
     metrics = train(cfg)
     assert metrics["test/dtssd"] > 0
     assert set(metrics) >= TEST_KEYS
+    with (Path(cfg.paths.output_dir) / "test_samples.csv").open() as f:
+        frames = [row["id"] for row in csv.DictReader(f)]
+    assert frames and len(frames) == len(set(frames))  # one row per scored frame

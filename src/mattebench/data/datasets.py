@@ -239,10 +239,13 @@ def _float(image: np.ndarray) -> np.ndarray:
 
 
 def _resize(image: np.ndarray, size: int) -> np.ndarray:
+    """Area when shrinking, bilinear when growing; clipped to [0, 1] because float32 area
+    averages of ones can come out at 1 + 2e-7, which the metrics rightly reject."""
     h, w = image.shape[:2]
     shrink = size * size < h * w
     interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(image, (size, size), interpolation=interpolation)
+    resized = cv2.resize(image, (size, size), interpolation=interpolation)
+    return np.clip(resized, 0.0, 1.0, out=resized)
 
 
 def _chw(image: np.ndarray) -> Tensor:

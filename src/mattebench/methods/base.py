@@ -150,12 +150,14 @@ class MattingMethod(LightningModule):
             return
         if self.clips is None:
             temporal = "prev_alpha" in self.required_keys
-            self.clips = ClipEvaluator(self.test_metrics, self.test_dtssd, temporal, self.ofd)
+            self.clips = ClipEvaluator(
+                self.test_metrics, self.test_dtssd, temporal, self.ofd, self.records
+            )
         self.check_batch(batch, ("image", "alpha", "trimap"))
         self.clips.step(batch, self.predict)
 
     def on_test_epoch_start(self) -> None:
-        self.records = None if self.clip_eval else SampleRecords(self.save_samples)
+        self.records = SampleRecords(self.save_samples)
 
     def on_test_epoch_end(self) -> None:
         if self.records is not None:

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mattebench.methods.records import SampleRecords
 from mattebench.metrics import DtSSD, MattingMetrics
 from mattebench.postprocess import OneFrameDelay
 
@@ -21,9 +22,15 @@ Frame = dict[str, Any]
 
 class ClipEvaluator:
     def __init__(
-        self, metrics: MattingMetrics, dtssd: DtSSD, temporal: bool, ofd: bool = False
+        self,
+        metrics: MattingMetrics,
+        dtssd: DtSSD,
+        temporal: bool,
+        ofd: bool = False,
+        records: SampleRecords | None = None,
     ) -> None:
         self.metrics, self.dtssd, self.temporal, self.ofd = metrics, dtssd, temporal, ofd
+        self.records = records
         self.clip: str | None = None
         self.last_index = -1
         self.previous: Tensor | None = None
@@ -33,6 +40,7 @@ class ClipEvaluator:
         """Feed the frames of a batch, in order."""
         for n, meta in enumerate(batch["meta"]):
             frame = {k: v[n : n + 1] for k, v in batch.items() if isinstance(v, Tensor)}
+            frame["meta"] = [meta]
             self._start_if_new(meta)
             if self.temporal:
                 frame["prev_alpha"] = (
@@ -70,4 +78,6 @@ class ClipEvaluator:
     def _score(self, frames: list[tuple[Tensor, Frame]]) -> None:
         for alpha, frame in frames:
             self.metrics.update(alpha, frame["alpha"].float(), trimap=frame["trimap"].float())
+            if self.records is not None:
+                self.records.add(frame, alpha, self.metrics)
             self.dtssd.update(alpha, frame["alpha"].float(), clip_ids=self.clip)

@@ -30,7 +30,7 @@ class SampleRecords:
     def __init__(self, save_samples: int = 8) -> None:
         self.save_samples = save_samples
         self.rows: list[dict[str, Any]] = []
-        self.kept: list[tuple[str, Tensor, Tensor]] = []  # id, image, predicted alpha
+        self.kept: list[tuple[str, Tensor, Tensor, Tensor]] = []  # id, image, alpha, GT
 
     def add(self, batch: dict[str, Any], alpha: Tensor, metrics: MattingMetrics) -> None:
         """Record the batch just scored by `metrics.update`."""
@@ -44,10 +44,17 @@ class SampleRecords:
             row = {"id": sample_id(meta), **{k: float(v[n]) for k, v in values.items()}}
             self.rows.append(row)
             if len(self.kept) < self.save_samples:
-                self.kept.append((row["id"], batch["image"][n].float().cpu(), alpha[n].cpu()))
+                self.kept.append(
+                    (
+                        row["id"],
+                        *(x[n].float().cpu() for x in (batch["image"], alpha, batch["alpha"])),
+                    )
+                )
 
     def write(self, folder: Path) -> Path:
-        """`test_samples.csv` and `predictions/<id>.png` (slashes of ids become `__`)."""
+        """`test_samples.csv`, and for the kept samples `predictions/<id>.png` with the input
+        (`<id>.input.jpg`) and ground truth (`<id>.gt.png`) beside it, for image grids across
+        runs (slashes of ids become `__`)."""
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "test_samples.csv"
         with path.open("w", newline="") as f:
@@ -56,8 +63,11 @@ class SampleRecords:
             writer.writerows(self.rows)
         predictions = folder / "predictions"
         predictions.mkdir(exist_ok=True)
-        for name, _, alpha in self.kept:
-            save_image(alpha, predictions / f"{name.replace('/', '__')}.png")
+        for name, image, alpha, target in self.kept:
+            stem = name.replace("/", "__")
+            save_image(alpha, predictions / f"{stem}.png")
+            save_image(image, predictions / f"{stem}.input.jpg")
+            save_image(target, predictions / f"{stem}.gt.png")
         return path
 
     def wandb_table(self) -> Any:
@@ -67,7 +77,7 @@ class SampleRecords:
         rows = {row["id"]: row for row in self.rows}
         metric_names = [k for k in (self.rows[0] if self.rows else {}) if k != "id"]
         table = wandb.Table(columns=["id", "image", "alpha", *metric_names])
-        for name, image, alpha in self.kept:
+        for name, image, alpha, _ in self.kept:
             table.add_data(
                 name,
                 wandb.Image(_hwc(image)),

@@ -2,6 +2,8 @@
 
 Names are stable so dashboards and reports line up across methods: `sad`, `mse`, `grad`,
 `conn`, `mad` when one region is scored, and `sad_unknown`, `sad_image`, ... when several are.
+`iou` is the foreground IoU of the mask (alpha > 0.5) over the whole image, always named `iou`:
+it scores a segmentation, not a region of a matte, so it has no region suffix.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from torch import Tensor
 from torchmetrics import MetricCollection
+from torchmetrics.classification import BinaryJaccardIndex
 
 from mattebench.metrics.image import MAD, MSE, SAD, ConnectivityError, GradientError, MattingMetric
 from mattebench.metrics.inputs import Convention, MattingBatch, get_convention, prepare
@@ -25,11 +28,15 @@ METRICS: dict[str, type[MattingMetric]] = {
 
 
 class MattingMetrics(MetricCollection):
-    """SAD, MSE, Grad, Conn and MAD for each requested region, updated together.
+    """SAD, MSE, Grad, Conn and MAD for each requested region, and the whole-image IoU, updated
+    together.
 
     Args:
         regions: which regions to score ("unknown", "image", "mask"; see `prepare`).
         metrics: which of `METRICS` to include; MAD is left out under conventions without it.
+        iou: also score `iou`, the foreground IoU of prediction > 0.5 against target > 0.5 over
+            the whole image, intersections and unions summed over all images (the segmentation
+            metric of specs/tiramisu.md §4); 1 when both masks are empty everywhere.
         convention, force_known, empty_region: passed to every metric (see `MattingMetric`).
         prefix, postfix: as in `MetricCollection`, e.g. ``prefix="test/"``.
 
@@ -49,6 +56,7 @@ class MattingMetrics(MetricCollection):
         convention: str | Convention = "dim",
         force_known: bool | None = None,
         empty_region: str = "zero",
+        iou: bool = True,
         **kwargs: Any,
     ) -> None:
         if isinstance(regions, str):
@@ -68,6 +76,8 @@ class MattingMetrics(MetricCollection):
                     force_known=force_known,
                     empty_region=empty_region,
                 )
+        if iou:
+            members["iou"] = BinaryJaccardIndex(zero_division=1.0, validate_args=False)
         # Each metric owns a different definition: no compute groups to merge.
         super().__init__(members, compute_groups=False, **kwargs)
 
@@ -81,6 +91,11 @@ class MattingMetrics(MetricCollection):
         """Validate and convert the inputs once per region, then update every metric with them."""
         prepared: dict[str, MattingBatch] = {}
         for metric in self.values(copy_state=False):
+            if isinstance(metric, BinaryJaccardIndex):
+                # the raw prediction, validated and in [0, 1] (uint8 divided by 255)
+                unit = prepare(preds, target, convention="dim", region="image")
+                metric.update((unit.pred > 0.5).int(), (unit.target > 0.5).int())
+                continue
             if metric.region not in prepared:
                 prepared[metric.region] = prepare(
                     preds, target, trimap, mask,

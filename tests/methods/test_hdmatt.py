@@ -1,0 +1,84 @@
+"""The HDMatt method: its DIM loss, training patch sampling and input checks."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+
+from mattebench.losses.hdmatt import dim_loss
+from mattebench.methods.hdmatt import HDMatt
+from mattebench.models.hdmatt import HDMatt as HDMattNet
+from mattebench.models.hdmatt import border_weights
+
+
+@pytest.fixture(scope="module")
+def method() -> HDMatt:
+    torch.manual_seed(0)
+    optimizer = functools.partial(torch.optim.Adam)
+    return HDMatt(HDMattNet(), patch_size=64, margin=16, train_candidates=3, optimizer=optimizer)
+
+
+def batch(size: int = 96, n: int = 2) -> dict:
+    alpha = torch.zeros(n, 1, size, size)
+    alpha[..., size // 2 :] = 1
+    alpha[..., size // 2 - 4 : size // 2] = 0.5
+    trimap = torch.where(alpha == 0.5, 0.5, alpha)
+    fgr, bgr = torch.rand(n, 3, size, size), torch.rand(n, 3, size, size)
+    image = alpha * fgr + (1 - alpha) * bgr
+    return {"image": image, "alpha": alpha, "trimap": trimap, "fgr": fgr, "bgr": bgr}
+
+
+def test_dim_loss_counts_unknown_pixels_weighted_by_the_blending_mask():
+    b = batch(64, 1)
+    perfect = dim_loss(b["alpha"], b["alpha"], b["fgr"], b["bgr"], b["trimap"], torch.ones(64, 64))
+    assert perfect["loss"] == pytest.approx(1e-3)  # sqrt(eps)
+    wrong_known = torch.where(b["trimap"] == 0.5, b["alpha"], 1 - b["alpha"])
+    known = dim_loss(wrong_known, b["alpha"], b["fgr"], b["bgr"], b["trimap"], torch.ones(64, 64))
+    assert known["loss"] == pytest.approx(1e-3)
+    pred = b["alpha"].clone()
+    pred[..., 0, :] += 0.4  # errors in the first row only: border weight 1/16
+    w = border_weights(64, 16)
+    flat = dim_loss(pred, b["alpha"], b["fgr"], b["bgr"], b["trimap"], torch.ones(64, 64))
+    masked = dim_loss(pred, b["alpha"], b["fgr"], b["bgr"], b["trimap"], w)
+    assert masked["alpha_loss"] < flat["alpha_loss"] / 4
+
+
+def test_training_loss_samples_patches_and_backpropagates(method):
+    method.train()
+    losses = method.training_loss(batch())
+    assert set(losses) == {"loss", "alpha_loss", "comp_loss"} and losses["loss"].isfinite()
+    losses["loss"].backward()
+    assert method.net.cpc.theta.weight.grad.abs().sum() > 0
+    assert method.net.encoder.trunk.conv1.weight.grad.abs().sum() > 0
+    method.zero_grad()
+
+
+def test_training_trimap_is_derived_from_alpha(method):
+    trimaps = method._dim_trimaps(batch()["alpha"])
+    assert set(trimaps.unique().tolist()) <= {0.0, 0.5, 1.0}
+    assert (trimaps == 0.5).sum() >= (batch()["trimap"] == 0.5).sum()
+
+
+def test_predict_any_size(method):
+    method.eval()
+    b = batch(100, 2)
+    b = {k: v[..., :, :77] for k, v in b.items()}
+    with torch.no_grad():
+        alpha = method.predict(b)["alpha"]
+    assert alpha.shape == (2, 1, 100, 77)
+    known = b["trimap"] != 0.5
+    assert torch.equal(alpha[known], b["trimap"][known])
+
+
+def test_bad_inputs_are_clear_errors(method):
+    b = batch(64, 1)
+    with pytest.raises(KeyError, match="trimap"):
+        method.predict({"image": b["image"]})
+    with pytest.raises(ValueError, match="differs from image size"):
+        method.predict({"image": b["image"], "trimap": b["trimap"][..., :32]})
+    with pytest.raises(ValueError, match=r"\{0, 0.5, 1\}"):
+        method.predict({"image": b["image"], "trimap": b["trimap"] * 0.9})
+    with pytest.raises(ValueError, match="multiple of 32"):
+        HDMatt(HDMattNet(), patch_size=100, optimizer=torch.optim.Adam)

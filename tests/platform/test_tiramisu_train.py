@@ -1,0 +1,50 @@
+"""Tiramisu through the user's commands: fast dev runs on segmentation and matting data, and a
+short overfit in which the loss falls and the validation IoU rises."""
+
+import csv
+from pathlib import Path
+
+import hydra
+import pytest
+from omegaconf import open_dict
+
+from mattebench.methods.tiramisu import Tiramisu
+from mattebench.tasks import train
+from tests.platform.conftest import FAST
+from tests.platform.test_train import TEST_KEYS
+
+SMALL = ["model=tiramisu56", *FAST, "data.size=64"]
+
+
+@pytest.mark.parametrize("variant", ["tiramisu", "tiramisu56", "tiramisu67", "tiramisu103"])
+def test_variants_instantiate_with_the_spec_parameter_counts(make_config, variant):
+    expected = {"tiramisu": 9_319_778, "tiramisu56": 1_375_058, "tiramisu67": 3_460_642}
+    module = hydra.utils.instantiate(make_config(f"model={variant}").model)
+    assert isinstance(module, Tiramisu)
+    assert sum(p.numel() for p in module.net.parameters()) == expected.get(variant, 9_319_778)
+
+
+@pytest.mark.parametrize("data", ["coco_person_sample", "videomatte_sample"])
+def test_fast_dev_run_reports_iou_and_the_matting_metrics(make_config, data):
+    cfg = make_config(*SMALL, f"data={data}", "debug=fdr")
+    metrics = train(cfg)
+    assert set(metrics) >= TEST_KEYS
+    assert 0 <= metrics["test/iou"] <= 1
+
+
+def test_overfitting_a_batch_raises_the_validation_iou(make_config):
+    cfg = make_config(
+        *SMALL, "data=coco_person_sample", "debug=overfit", "trainer.overfit_batches=1",
+        "trainer.max_epochs=12", "trainer.check_val_every_n_epoch=4",
+        "trainer.log_every_n_steps=1", "model.panel_every_n_epochs=0",
+    )  # fmt: skip
+    with open_dict(cfg):
+        cfg.data.val_samples = 2
+    train(cfg)
+    path = Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv"
+    rows = list(csv.DictReader(path.open()))
+    losses = [float(r["train/loss"]) for r in rows if r.get("train/loss")]
+    ious = [float(r["val/iou"]) for r in rows if r.get("val/iou")]
+    assert len(losses) == 12 and len(ious) == 3  # validated after epochs 4, 8 and 12
+    assert sum(losses[-3:]) < 0.6 * sum(losses[:3])
+    assert ious[-1] > ious[0]
