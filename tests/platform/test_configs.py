@@ -49,8 +49,9 @@ def test_every_logger_config_instantiates(make_config, logger, monkeypatch):
 def test_run_names_tags_and_group_come_from_the_choices(make_config):
     cfg = make_config("model=bgmv2_base", "data=videomatte_sample", "seed=3")
     assert cfg.run_name == "bgmv2_base_videomatte_sample_s3"
-    assert list(cfg.tags) == ["bgmv2_base", "videomatte_sample"]
+    assert list(cfg.tags) == ["bgmv2_base", "videomatte_sample", "resnet50"]
     assert cfg.logger.wandb.group == "bgmv2_base_videomatte_sample"
+    assert list(make_config("model=modnet").tags) == ["modnet", "videomatte_sample", None]
 
 
 def test_fast_settings_compose(make_config):
