@@ -1,0 +1,19 @@
+"""Matte an image, a folder of images or a video with any method.
+
+python infer.py model=modnet input=clip.mp4 output=out/ weights=<official MODNet .ckpt>
+python infer.py model=bgmv2 input=frames/ bgr=plate.png output=out/ ckpt_path=<run>/last.ckpt
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from mattebench.inference.task import infer
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="infer")
+def main(cfg: DictConfig) -> None:
+    infer(cfg)
+
+
+if __name__ == "__main__":
+    main()

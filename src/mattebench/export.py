@@ -1,0 +1,150 @@
+"""ONNX and TorchScript export of any method, verified against PyTorch on the same input.
+
+`python export.py model=<method> out=<dir> [ckpt_path=... | weights=...] [height=.. width=..]`
+
+Each method is wrapped in `PredictModule`: tensors in (the method's network inputs, in the order
+of its `required_keys`: image, bgr, trimap, prev_alpha; all in [0, 1]), tensors out (alpha, and
+fgr where predicted), through the same `predict` as training and evaluation, so pre- and
+post-processing (MODNet's [-1, 1] normalisation and padding to a multiple of 32) are inside the
+graph. ONNX uses the TorchScript-based exporter (`dynamo=False`; the dynamo exporter would need
+onnxscript), shapes fixed at the export size except the batch axis. BGMv2's refiner is exported
+in "full" mode (every pixel refined with padded convolutions): the "sampling" and
+"thresholding" modes pick patches with data-dependent top-k / nonzero, which an exported graph
+cannot express with fixed shapes; "full" equals refining all patches (specs/bgmv2.md §1.10).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from torch import Tensor, nn
+
+from mattebench.inference.load import load_method
+from mattebench.inference.runner import network_inputs
+from mattebench.methods.base import MattingMethod
+from mattebench.models.bgmv2 import MattingRefine
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("onnx", "torchscript")
+
+
+class PredictModule(nn.Module):
+    """`method.predict` with positional tensors in and a tuple of tensors out. Only the plain
+    network is a submodule: tracing walks submodules, and a LightningModule's `trainer`
+    property raises outside a Trainer."""
+
+    def __init__(self, method: MattingMethod) -> None:
+        super().__init__()
+        self.net = method.net
+        object.__setattr__(self, "method", method)
+        self.keys = network_inputs(method)
+
+    def forward(self, *inputs: Tensor) -> tuple[Tensor, ...]:
+        pred = self.method.predict(dict(zip(self.keys, inputs, strict=True)))
+        return tuple(pred[key] for key in ("alpha", "fgr") if key in pred)
+
+
+def exportable(method: MattingMethod) -> PredictModule:
+    """The method in eval mode, BGMv2's refiner switched to "full" (see the module doc)."""
+    net = getattr(method, "net", None)
+    if isinstance(net, MattingRefine) and net.refiner.mode != "full":
+        log.info("BGMv2: exporting refine_mode=full instead of %s.", net.refiner.mode)
+        net.refiner.mode = "full"
+    return PredictModule(method.eval()).eval()
+
+
+def example_inputs(
+    keys: tuple[str, ...], batch: int, height: int, width: int, seed: int = 0
+) -> tuple[Tensor, ...]:
+    """A fixed random input per key; trimaps in {0, 0.5, 1}."""
+    generator = torch.Generator().manual_seed(seed)
+    channels = {"image": 3, "bgr": 3, "trimap": 1, "prev_alpha": 1}
+    inputs = []
+    for key in keys:
+        x = torch.rand(batch, channels[key], height, width, generator=generator)
+        inputs.append((x * 2).round() / 2 if key == "trimap" else x)
+    return tuple(inputs)
+
+
+def export_onnx(module: PredictModule, inputs: tuple[Tensor, ...], path: Path, opset: int) -> Path:
+    outputs = [f"out{i}" for i in range(len(module(*inputs)))]
+    names = ["alpha", "fgr"][: len(outputs)]
+    torch.onnx.export(
+        module, inputs, str(path), dynamo=False, opset_version=opset,
+        input_names=list(module.keys), output_names=names,
+        dynamic_axes={name: {0: "batch"} for name in (*module.keys, *names)},
+    )  # fmt: skip
+    return path
+
+
+def run_onnx(path: Path, inputs: tuple[Tensor, ...]) -> list[np.ndarray]:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {arg.name: x.numpy() for arg, x in zip(session.get_inputs(), inputs, strict=True)}
+    return session.run(None, feed)
+
+
+def export_torchscript(module: PredictModule, inputs: tuple[Tensor, ...], path: Path) -> Path:
+    """`torch.jit.trace`: `predict` takes a dict and branches in Python, which `script` cannot
+    compile; the trace fixes those branches for the export size."""
+    torch.jit.trace(module, inputs, check_trace=False).save(str(path))
+    return path
+
+
+def run_torchscript(path: Path, inputs: tuple[Tensor, ...]) -> list[np.ndarray]:
+    return [t.numpy() for t in torch.jit.load(str(path))(*inputs)]
+
+
+def verify(reference: tuple[Tensor, ...], exported: list[np.ndarray], atol: float) -> dict:
+    """Largest absolute difference per output, against `atol`."""
+    diffs = {
+        name: float(np.abs(ref.numpy() - out).max())
+        for name, ref, out in zip(("alpha", "fgr"), reference, exported, strict=False)
+    }
+    return {"max_abs_diff": diffs, "atol": atol, "ok": all(d <= atol for d in diffs.values())}
+
+
+def export(cfg: DictConfig) -> dict:
+    """Exports to each of `cfg.formats` and verifies on another random input than the traced
+    one (a graph that froze a data-dependent branch shows up); writes `<out>/export.json`. A
+    format that fails is reported there, the others still run."""
+    unknown = sorted(set(cfg.formats) - set(FORMATS))
+    if unknown:
+        raise ValueError(f"formats={list(cfg.formats)}: unknown {unknown}; choose from {FORMATS}.")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    module = exportable(load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights")))
+    shape = (cfg.batch_size, cfg.height, cfg.width)
+    inputs = example_inputs(module.keys, *shape)
+    checks = example_inputs(module.keys, *shape, seed=1)
+    with torch.no_grad():
+        reference = module(*checks)
+    name = cfg.get("name") or type(module.method).__name__.lower()
+    steps = {
+        "onnx": (lambda p: export_onnx(module, inputs, p, cfg.opset), run_onnx, ".onnx"),
+        "torchscript": (lambda p: export_torchscript(module, inputs, p), run_torchscript, ".pt"),
+    }
+    report = {"inputs": list(module.keys), "shape": list(shape), "formats": {}}
+    for fmt in cfg.formats:
+        save, load, suffix = steps[fmt]
+        try:
+            # Tracing warns about every Python-level shape check; `verify` is the real test.
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                path = save(out / f"{name}{suffix}")
+                result = {"path": str(path), **verify(reference, load(path, checks), cfg.atol)}
+        except Exception as error:  # an architecture the format cannot express: say which, go on
+            log.exception("%s export failed", fmt)
+            result = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        report["formats"][fmt] = result
+        log.info("%s: %s", fmt, result)
+    (out / "export.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
