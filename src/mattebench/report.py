@@ -139,7 +139,7 @@ def summarise(runs: list[Run], region: str, bench: dict[str, dict]) -> list[dict
         if run.metrics is not None:
             groups[run.key].append(run)
     rows = []
-    for (method, backbone), members in sorted(groups.items()):
+    for (method, _), members in sorted(groups.items()):
         row: dict[str, Any] = {"method": members[0].label, "runs": len(members)}
         row["params"] = members[0].metrics.get("params")
         for _, name, _ in METRICS:
@@ -150,25 +150,40 @@ def summarise(runs: list[Run], region: str, bench: dict[str, dict]) -> list[dict
                 if values
                 else None
             )
-        cost = bench.get(method) or bench.get(f"{method}/{backbone}") or {}
+        cost = bench.get(method) or {}
         row["fps"], row["peak_mb"] = cost.get("fps"), cost.get("peak_mb")
         rows.append(row)
     return rows
 
 
+#: Config names whose benchmark variant has another name in `mattebench.bench`.
+BENCH_NAMES = {
+    "bgmv2": "bgmv2_resnet50_hd",
+    "bgmv2_mobilenetv2": "bgmv2_mobilenetv2_hd",
+    "bgmv2_resnet101": "bgmv2_resnet101_hd",
+    "tiramisu": "tiramisu103",
+}
+
+
 def read_bench(path: Path | None) -> dict[str, dict]:
-    """`mattebench.bench --json` records keyed by method (the fastest setting of each)."""
+    """`mattebench.bench --json` results keyed by method: its fastest 512x512 setting (or
+    fastest of any size when 512x512 was not run), FPS and peak memory."""
     if path is None:
         return {}
-    records = json.loads(path.read_text())
-    records = records.get("records", records) if isinstance(records, dict) else records
+    data = json.loads(path.read_text())
+    records = data.get("results", []) if isinstance(data, dict) else data
     best: dict[str, dict] = {}
     for record in records:
         method, fps = record.get("method"), record.get("fps")
         if method is None or fps is None:
             continue
-        if method not in best or fps > best[method]["fps"]:
-            best[method] = {"fps": fps, "peak_mb": record.get("peak_mb")}
+        rank = (record.get("size", "512x512") == "512x512", fps)
+        if method not in best or rank > best[method]["rank"]:
+            peak = record.get("peak_mem_mib", record.get("peak_mb"))
+            best[method] = {"fps": fps, "peak_mb": peak, "rank": rank}
+    for name, bench_name in BENCH_NAMES.items():
+        if bench_name in best:
+            best.setdefault(name, best[bench_name])
     return best
 
 
