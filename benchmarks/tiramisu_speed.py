@@ -7,26 +7,15 @@ backward, RMSprop) and inference frames per second, batch 1 at 512x512 on the CP
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 
+from benchmarks.timing import median_seconds
 from mattebench.models.tiramisu import fc_densenet56, fc_densenet67, fc_densenet103
 
 NETWORKS = {"FC-DenseNet56": fc_densenet56, "FC-DenseNet67": fc_densenet67,
             "FC-DenseNet103": fc_densenet103}  # fmt: skip
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> None:

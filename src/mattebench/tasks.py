@@ -51,8 +51,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         trainer.test(model, datamodule=datamodule, ckpt_path=best)
         metrics.update(_scalars(trainer.callback_metrics))
         metrics["best_checkpoint"] = best
-    metrics["params"] = sum(p.numel() for p in model.parameters())
-    finish_run(trainer, metrics, Path(cfg.paths.output_dir))
+    finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
     return metrics
 
 
@@ -68,14 +67,17 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     datamodule, model, trainer = _instantiate(cfg)
     trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
     metrics = _scalars(trainer.callback_metrics)
-    metrics["params"] = sum(p.numel() for p in model.parameters())
-    finish_run(trainer, metrics, Path(cfg.paths.output_dir))
+    finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
     return metrics
 
 
-def finish_run(trainer: Trainer, metrics: dict[str, Any], folder: Path) -> None:
-    """`metrics.json` in the run directory, and the same numbers as the W&B run summary (the
-    values W&B's run table and comparer show), under the same names."""
+def finish_run(
+    trainer: Trainer, model: LightningModule, metrics: dict[str, Any], folder: Path
+) -> None:
+    """Adds the model's parameter count to `metrics`, writes them to `metrics.json` in the run
+    directory and to the W&B run summary (what W&B's run table and comparer show), under the
+    same names."""
+    metrics["params"] = sum(p.numel() for p in model.parameters())
     write_metrics(metrics, folder / "metrics.json")
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):

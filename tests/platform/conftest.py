@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def compose_config(root: Path, overrides: list[str], config_name: str = "train")
         cfg.hydra.job.num = 0
     HydraConfig.instance().set_config(cfg)
     return cfg
+
+
+def logged(cfg: DictConfig, name: str) -> list[float]:
+    """Every value of `name` the CSV logger wrote for the run of `cfg`, in order."""
+    path = Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv"
+    with path.open() as f:
+        return [float(row[name]) for row in csv.DictReader(f) if row.get(name)]
 
 
 @pytest.fixture(scope="session")

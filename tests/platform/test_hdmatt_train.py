@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from mattebench.tasks import train
-from tests.platform.conftest import FAST
+from tests.platform.conftest import FAST, logged
 
 #: Small patches so that a CPU run takes seconds (the default is 320).
 SMALL = ["model=hdmatt", "data=composition1k_sample", "model.patch_size=64", "model.margin=16"]
@@ -27,9 +27,6 @@ def test_overfitting_a_batch_lowers_the_loss(make_config):
         "trainer.overfit_batches=1", "trainer.max_epochs=15", "trainer.log_every_n_steps=1",
     )  # fmt: skip
     train(cfg)
-    history = (Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv").read_text()
-    header, *rows = history.strip().splitlines()
-    column = header.split(",").index("train/loss")
-    losses = [float(r.split(",")[column]) for r in rows if r.split(",")[column]]
+    losses = logged(cfg, "train/loss")
     assert len(losses) == 15
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5

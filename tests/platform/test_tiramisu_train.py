@@ -1,16 +1,13 @@
 """Tiramisu through the user's commands: fast dev runs on segmentation and matting data, and a
 short overfit in which the loss falls and the validation IoU rises."""
 
-import csv
-from pathlib import Path
-
 import hydra
 import pytest
 from omegaconf import open_dict
 
 from mattebench.methods.tiramisu import Tiramisu
 from mattebench.tasks import train
-from tests.platform.conftest import FAST
+from tests.platform.conftest import FAST, logged
 from tests.platform.test_train import TEST_KEYS
 
 SMALL = ["model=tiramisu56", *FAST, "data.size=64"]
@@ -41,10 +38,7 @@ def test_overfitting_a_batch_raises_the_validation_iou(make_config):
     with open_dict(cfg):
         cfg.data.val_samples = 2
     train(cfg)
-    path = Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv"
-    rows = list(csv.DictReader(path.open()))
-    losses = [float(r["train/loss"]) for r in rows if r.get("train/loss")]
-    ious = [float(r["val/iou"]) for r in rows if r.get("val/iou")]
+    losses, ious = logged(cfg, "train/loss"), logged(cfg, "val/iou")
     assert len(losses) == 12 and len(ious) == 3  # validated after epochs 4, 8 and 12
     assert sum(losses[-3:]) < 0.6 * sum(losses[:3])
     assert ious[-1] > ious[0]

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf, open_dict
 from mattebench import tasks
 from mattebench.data.sources import DatasetNotFoundError
 from mattebench.tasks import evaluate, train
-from tests.platform.conftest import FAST
+from tests.platform.conftest import FAST, logged
 
 METRICS = ("sad", "mse", "grad", "conn", "mad")
 TEST_KEYS = {"test/iou"} | {f"test/{m}_{r}" for m in METRICS for r in ("unknown", "image")}
@@ -56,10 +56,7 @@ def test_overfitting_a_batch_lowers_the_loss(make_config, model):
         "trainer.overfit_batches=1", "trainer.max_epochs=15", "trainer.log_every_n_steps=1",
     )  # fmt: skip
     train(cfg)
-    history = (Path(cfg.paths.output_dir) / "csv" / "version_0" / "metrics.csv").read_text()
-    header, *rows = history.strip().splitlines()
-    column = header.split(",").index("train/loss")
-    losses = [float(r.split(",")[column]) for r in rows if r.split(",")[column]]
+    losses = logged(cfg, "train/loss")
     assert len(losses) == 15
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
 
