@@ -29,13 +29,32 @@ def test_prev_alpha_is_the_previous_frame_under_the_same_geometry(sources):
     assert not torch.equal(item["prev_alpha"], item["alpha"])  # the figure moves
 
 
-def test_first_frame_gets_a_synthesised_prev_alpha_and_empty_p_empties_it(sources):
+def test_clip_starts_get_zeros(sources):
+    """No previous frame, no previous alpha (specs/modnet.md §5.1), even unperturbed."""
+    data = dataset(sources, prev_alpha=PreviousAlpha(empty_p=0.0, warp_p=1.0))
+    for clip in data.foregrounds.by_clip.values():
+        first, second = data[clip[0]], data[clip[1]]
+        assert first["prev_alpha"].shape == first["alpha"].shape
+        assert first["prev_alpha"].abs().sum() == 0
+        assert second["prev_alpha"].sum() > 0  # a real previous frame, warped
+
+
+def test_empty_p_one_gives_zeros_everywhere(sources):
+    data = dataset(sources, prev_alpha=PreviousAlpha(empty_p=1.0, warp_p=1.0))
+    assert len(data) > 8
+    for k in range(len(data)):
+        item = data[k]
+        assert item["alpha"].sum() > 0 and item["prev_alpha"].abs().sum() == 0
+
+
+def test_image_sources_synthesise_a_prev_alpha_near_the_current_one(sources):
+    """A source without clips has no frames: the previous alpha is the current one moved a
+    little (Google's "learn to propagate" case)."""
     data = dataset(sources, prev_alpha=PreviousAlpha(empty_p=0.0, warp_p=0.0))
-    first = data[next(iter(data.foregrounds.by_clip.values()))[0]]
+    data.foregrounds = list(data.foregrounds)  # the same frames, without `by_clip`
+    first = data[0]
     overlap = (first["prev_alpha"] * first["alpha"]).sum() / first["alpha"].sum()
     assert 0.5 < overlap.item() < 1.0  # near the current alpha (a small affine), not equal
-    empty = dataset(sources, prev_alpha=PreviousAlpha(empty_p=1.0))[0]
-    assert empty["prev_alpha"].abs().sum() == 0
 
 
 def test_modnet_training_trimaps(sources):

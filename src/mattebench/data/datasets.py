@@ -56,9 +56,10 @@ class CompositionDataset(Dataset):
     `prev_alpha` (a `temporal.PreviousAlpha`): composed items also get `prev_alpha`, the
     previous frame's alpha as the model would see it — the real previous frame of the clip when
     the source has clips (`by_clip`), warped with the very same per-sample geometry (the
-    augmentation's generator is replayed), or synthesised from the current alpha for image
-    sources — then emptied or badly warped at random. `train_trimap="modnet"` adds MODNet's
-    training trimap (`trimap.modnet_trimap`) to training items.
+    augmentation's generator is replayed), zeros on a clip's first frame, or synthesised from
+    the current alpha for image sources — then emptied or badly warped at random.
+    `train_trimap="modnet"` adds MODNet's training trimap (`trimap.modnet_trimap`) to training
+    items.
 
     Segmentation sources (`segmentation = True`, e.g. `COCOPerson`) are natural photos with a
     binary person mask: in training, the photo and its mask get one shared geometry
@@ -167,11 +168,14 @@ class CompositionDataset(Dataset):
         return item
 
     def _previous_frame_alpha(self, i: int, replay: np.random.Generator) -> np.ndarray | None:
-        """The clip's previous frame through this item's augmentation, or None (first frame,
-        or a source without clips)."""
+        """The clip's previous frame through this item's augmentation; zeros on a clip's first
+        frame (there is none: the temporal MODNet recipe, specs/modnet.md §5.1); None for a
+        source without clips (`PreviousAlpha` synthesises one)."""
         clips = getattr(self.foregrounds, "by_clip", None)
-        if not clips or i == 0 or not any(i in r and i - 1 in r for r in clips.values()):
+        if not clips:
             return None
+        if not any(i in r and i - 1 in r for r in clips.values()):
+            return np.zeros((self.size, self.size), np.float32)
         prev = self.foregrounds[i - 1]
         return self.augment.foreground(prev.fgr, prev.pha, self.size, replay, self.train)[1]
 

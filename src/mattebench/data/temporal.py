@@ -1,13 +1,16 @@
 """The previous frame's alpha as a model sees it (`prev_alpha` in the Batch contract).
 
 A model that takes the previous alpha as a 4th input channel must not trust it blindly: at a
-cut or on the first frame there is none, and after a bad frame it is wrong. So the training
-input is the real previous alpha (video) or one synthesised from the current alpha (images),
-then with probability `empty_p` replaced by zeros, and otherwise with probability `warp_p`
-affine-warped by a large random motion. This is the Google "Mobile Real-time Video
-Segmentation" recipe (specs/modnet.md §5.1): empty mask; minor affine of the GT mask (learn to
-propagate); major affine (learn to discard bad masks). The thin-plate-spline image warp of that
-recipe is not done here.
+cut or on the first frame there is none, and after a bad frame it is wrong. The temporal MODNet
+recipe (specs/modnet.md §5.1, the Huawei Cloud write-up) feeds **zeros when there is no
+previous frame** (a clip's first frame: the caller passes zeros, see
+`CompositionDataset._previous_frame_alpha`), and otherwise the previous frame's alpha, replaced
+by zeros with probability `empty_p` = 0.3 (people entering or leaving) and affine-transformed
+with probability `warp_p` (learn to discard a bad previous result; the write-up gives no
+numbers, so the ranges are the Google "Mobile Real-time Video Segmentation" major-affine idea,
+§5.1). Image sources have no frames at all: there the previous alpha is synthesised from the
+current one by a minor affine (Google's "learn to propagate" case), then perturbed the same way.
+The thin-plate-spline image warp of the Google recipe is not done here.
 
 NumPy/OpenCV, per sample, in the DataLoader workers: the previous frame is read there, next to
 the current one, and must go through the same per-sample geometry (affine, flip, crop) as the
@@ -68,7 +71,9 @@ class PreviousAlpha:
         synth_*: the small motion that turns the current alpha into a plausible previous one
             for image datasets (no previous frame), always applied there.
 
-    Call with H,W float32 alphas in [0, 1] and the sample's generator; returns H,W float32.
+    Call with H,W float32 alphas in [0, 1] and the sample's generator: `prev` is the previous
+    frame's alpha (zeros at a clip's first frame, which stay zeros) or None for a source
+    without frames (synthesised); returns H,W float32.
     """
 
     empty_p: float = 0.3
