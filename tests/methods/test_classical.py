@@ -33,7 +33,7 @@ def test_closed_form_recovers_alpha_and_foreground_of_a_two_colour_image():
 def test_known_pixels_are_copied_and_the_working_resolution_keeps_the_size():
     image, trimap, _ = constant_colour_case()
     image, trimap = image.repeat(2, 1, 2, 2), trimap.repeat(2, 1, 2, 2)
-    pred = ClassicalMatting("cf", max_side=SIZE, workers=2).predict(
+    pred = ClassicalMatting("cf", max_side=SIZE, workers=2).infer(
         {"image": image, "trimap": trimap}
     )
     assert pred["alpha"].shape == trimap.shape and pred["fgr"].shape == image.shape

@@ -1,10 +1,9 @@
-"""Clip evaluation and the one-frame-delay fix."""
+"""Frame-by-frame evaluation (`ClipFeed`) and the one-frame-delay fix."""
 
 import pytest
 import torch
 
-from mattebench.methods.clips import ClipEvaluator
-from mattebench.metrics import DtSSD, MattingMetrics
+from mattebench.methods.clips import ClipFeed
 from mattebench.postprocess import OneFrameDelay, one_frame_delay_fix
 
 
@@ -40,25 +39,53 @@ def clip_batch(clip, indices, size=4):
     }
 
 
+def feedback(seen):
+    """A temporal stand-in: records the previous alpha it gets and predicts it + 0.1."""
+
+    def infer(frame, previous):
+        prev = torch.zeros_like(frame["alpha"]) if previous is None else previous
+        seen.append(prev.flatten()[0].item())
+        return {"alpha": (prev + 0.1).clamp(0, 1)}
+
+    return infer
+
+
 def test_temporal_methods_get_their_own_previous_prediction():
     seen = []
-
-    def predict(frame):
-        seen.append(frame["prev_alpha"].flatten()[0].item())
-        return {"alpha": (frame["prev_alpha"] + 0.1).clamp(0, 1)}
-
-    evaluator = ClipEvaluator(MattingMetrics(regions="unknown"), DtSSD(), temporal=True)
-    evaluator.step(clip_batch("a", [0, 1, 2]), predict)
-    evaluator.step(clip_batch("b", [7, 8]), predict)
-    evaluator.finish()
+    feed = ClipFeed(temporal=True, strict=True)
+    scored = feed.step(clip_batch("a", [0, 1, 2]), feedback(seen))
+    scored += feed.step(clip_batch("b", [7, 8]), feedback(seen))
+    scored += feed.finish()
     assert seen == pytest.approx([0.0, 0.1, 0.2, 0.0, 0.1])  # reset at the new clip
-    # per clip: frames change by 0.1 each step while the GT is constant
-    assert evaluator.dtssd.compute().item() == pytest.approx(((0 + 10 + 10) / 3 + 5) / 2)
+    assert [clip for _, _, clip in scored] == ["s/a"] * 3 + ["s/b"] * 2
 
 
-def test_frames_must_come_in_order():
-    evaluator = ClipEvaluator(MattingMetrics(regions="unknown"), DtSSD(), temporal=False)
-    predict = lambda frame: {"alpha": frame["alpha"]}  # noqa: E731
-    evaluator.step(clip_batch("a", [0, 1]), predict)
+def test_strict_clip_evaluation_needs_every_frame_in_order():
+    feed = ClipFeed(temporal=False, strict=True)
+    infer = lambda frame, previous: {"alpha": frame["alpha"]}  # noqa: E731
+    feed.step(clip_batch("a", [0, 1]), infer)
     with pytest.raises(ValueError, match="in order"):
-        evaluator.step(clip_batch("a", [3]), predict)
+        feed.step(clip_batch("a", [3]), infer)
+    with pytest.raises(ValueError, match="clip_eval=false"):
+        ClipFeed(temporal=False, strict=True).step({**clip_batch("a", [0]), "meta": [{}]}, infer)
+
+
+def test_a_gap_or_a_still_image_restarts_the_feedback_without_dtssd():
+    seen = []
+    feed = ClipFeed(temporal=True, strict=False)
+    scored = feed.step(clip_batch("a", [0, 1, 5, 6]), feedback(seen))
+    scored += feed.step({**clip_batch("x", [0, 0]), "meta": [{"id": "p"}, {"id": "q"}]},
+                        feedback(seen))  # fmt: skip
+    assert seen == pytest.approx([0.0, 0.1, 0.0, 0.1, 0.0, 0.0])
+    assert all(clip is None for _, _, clip in scored)  # broken sequences get no dtSSD
+
+
+def test_ofd_is_applied_per_clip_and_flushed_at_the_end():
+    values = iter([0.2, 0.9, 0.2, 0.5])
+    infer = lambda frame, previous: {"alpha": torch.full_like(frame["alpha"], next(values))}  # noqa: E731
+    feed = ClipFeed(temporal=False, strict=True, ofd=True)
+    scored = feed.step(clip_batch("a", [0, 1, 2]), infer) + feed.step(clip_batch("b", [0]), infer)
+    scored += feed.finish()
+    shown = [pred["alpha"].flatten()[0].item() for pred, _, _ in scored]
+    assert shown == pytest.approx([0.2, 0.2, 0.2, 0.5])
+    assert [clip for _, _, clip in scored] == ["s/a"] * 3 + ["s/b"]

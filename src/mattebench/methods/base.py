@@ -4,6 +4,11 @@ A method implements `predict(batch) -> {"alpha", "fgr", ...}` (the prediction co
 DESIGN.md) and `training_loss(batch) -> {"loss", ...}`. Evaluation lives here and only here: the
 same `MattingMetrics` (SAD, MSE, Grad, Conn, MAD on the trimap's unknown band and on the whole
 image), the same image panels, the same metric names (`val/sad_unknown`, `test/grad_image`, ...).
+
+At validation and test nothing derived from the answer reaches a method (`infer`): its input is
+built from its declared inputs only (the image; the trimap if trimap-based; the plate if
+plate-based; its *own* previous prediction if temporal), at the resolution its
+`inference_policy` declares, and its prediction is brought back to the ground truth's size.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from lightning.pytorch.loggers import WandbLogger
 from torch import Tensor, nn
 from torchvision.utils import make_grid, save_image
 
-from mattebench.methods.clips import ClipEvaluator
+from mattebench.methods.clips import ClipFeed, Scored
+from mattebench.methods.policy import InferencePolicy, copy_known, run_at_policy
 from mattebench.methods.records import SampleRecords
 from mattebench.metrics import DtSSD, MattingMetrics
 
@@ -35,6 +41,9 @@ KEY_MEANINGS = {
     "data.train_trimap=modnet)",
     "prev_alpha": "the previous frame's alpha (set data.prev_alpha={empty_p: 0.3, warp_p: 0.3})",
 }
+#: Batch keys that can be a method's input at evaluation; every other key is ground truth.
+#: `prev_alpha` is never read from the batch there: temporal methods get their own prediction.
+INPUT_KEYS = ("image", "bgr", "trimap", "prev_alpha")
 
 
 class MattingMethod(LightningModule):
@@ -51,8 +60,9 @@ class MattingMethod(LightningModule):
         panel_every_n_epochs: log image panels of the first validation batch every n epochs
             (0 = never); the test panels are logged once.
         panel_samples: how many samples of that batch to show.
-        clip_eval: test on clips (`ClipEvaluator`): frames in order, temporal methods fed
-            their own previous prediction, per-frame metrics plus `test/dtssd`.
+        clip_eval: test on clips (`ClipFeed`, strict): every frame of every clip in order,
+            per-frame metrics plus `test/dtssd`. Temporal methods are always validated and
+            tested frame by frame on their own previous prediction, with or without it.
         ofd: with `clip_eval`, apply the one-frame-delay fix to the shown frames first.
         save_samples: per-sample test records (`SampleRecords`): every test image's metrics
             go to `test_samples.csv`; the first `save_samples` images also keep their
@@ -91,14 +101,19 @@ class MattingMethod(LightningModule):
         self.panel_samples = panel_samples
         self.clip_eval, self.ofd = clip_eval, ofd
         self.test_dtssd = DtSSD()
-        self.clips: ClipEvaluator | None = None
+        self.feeds: dict[str, ClipFeed] = {}
         self.save_samples = save_samples
         self.records: SampleRecords | None = None
 
     # --- what a method implements -------------------------------------------------------
     def predict(self, batch: Batch) -> Prediction:
-        """The prediction contract: at least `alpha` (B,1,H,W in [0,1]), `fgr` if predicted."""
+        """The prediction contract: at least `alpha` (B,1,H,W in [0,1]), `fgr` if predicted.
+        Evaluation calls it through `infer`, on the method's inputs only."""
         raise NotImplementedError
+
+    def inference_policy(self) -> InferencePolicy:
+        """The resolution the method is evaluated at (see `policy.py`); native by default."""
+        return InferencePolicy()
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:
         """Loss terms of one training batch; `loss` is the one optimised."""
@@ -123,6 +138,44 @@ class MattingMethod(LightningModule):
             )
         return groups
 
+    # --- evaluation inputs ----------------------------------------------------------------
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The batch keys the method sees at evaluation: its declared priors among `INPUT_KEYS`."""
+        return tuple(key for key in self.required_keys if key in INPUT_KEYS)
+
+    @property
+    def temporal(self) -> bool:
+        return "prev_alpha" in self.inputs
+
+    def infer(self, batch: Batch, previous: Tensor | None = None) -> Prediction:
+        """The evaluation prediction, at the ground truth's size, from the declared inputs only:
+        ground truth in `batch` (alpha, fgr, a GT `prev_alpha`) never reaches `predict`. A
+        temporal method gets `previous` (its own last prediction; zeros when None). Trimap-based
+        methods copy the trimap's known pixels, as their evaluations do."""
+        self.check_batch(batch, [key for key in self.inputs if key != "prev_alpha"])
+        inputs = {key: batch[key] for key in self.inputs if key != "prev_alpha"}
+        if self.temporal:
+            image = inputs["image"]
+            inputs["prev_alpha"] = (
+                torch.zeros_like(image[:, :1]) if previous is None else previous.to(image)
+            )
+        pred = run_at_policy(self.predict, inputs, self.inference_policy(), self.net)
+        if "trimap" in inputs:
+            pred["alpha"] = copy_known(pred["alpha"], inputs["trimap"])
+        return pred
+
+    def evaluation_outputs(self, batch: Batch, stage: str) -> list[Scored]:
+        """What validation and test score: (prediction, frame, clip id or None) per batch or
+        per frame. Temporal methods, and every method under `clip_eval` at test, go frame by
+        frame (`ClipFeed`); the others predict the batch at once."""
+        strict = stage == "test" and self.clip_eval
+        if not (self.temporal or strict):
+            return [(self.infer(batch), batch, None)]
+        if stage not in self.feeds:
+            self.feeds[stage] = ClipFeed(self.temporal, strict, self.ofd and strict)
+        return self.feeds[stage].step(batch, self.infer)
+
     # --- Lightning hooks ------------------------------------------------------------------
     def forward(self, batch: Batch) -> Prediction:
         return self.predict(batch)
@@ -142,37 +195,24 @@ class MattingMethod(LightningModule):
         return losses["loss"]
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._evaluate(batch, batch_idx, self.val_metrics, "val")
+        self._evaluate(batch, batch_idx, "val")
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
-        if not self.clip_eval:
-            self._evaluate(batch, batch_idx, self.test_metrics, "test")
-            return
-        if self.clips is None:
-            temporal = "prev_alpha" in self.required_keys
-            self.clips = ClipEvaluator(
-                self.test_metrics, self.test_dtssd, temporal, self.ofd, self.records
-            )
-        self.check_batch(batch, ("image", "alpha", "trimap"))
-        self.clips.step(batch, self.predict)
+        self._evaluate(batch, batch_idx, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self._finish_feed("val")
 
     def on_test_epoch_start(self) -> None:
         self.records = SampleRecords(self.save_samples)
 
     def on_test_epoch_end(self) -> None:
+        self._finish_feed("test")
         if self.records is not None:
             self._write_records(self.records)
-        if self.clips is None:
-            return
-        self.clips.finish()
-        self.clips = None
-        self.log_dict(self.test_metrics.compute())
-        self.log("test/dtssd", self.test_dtssd.compute())
-        self.test_metrics.reset()
-        self.test_dtssd.reset()
 
     def predict_step(self, batch: Batch, batch_idx: int) -> Prediction:
-        return self.predict(batch)
+        return self.infer(batch)
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=self.parameter_groups())
@@ -191,16 +231,42 @@ class MattingMethod(LightningModule):
                 "provides them."
             )
 
-    def _evaluate(self, batch: Batch, batch_idx: int, metrics: MattingMetrics, stage: str) -> None:
-        self.check_batch(batch, (*self.required_keys, "trimap"))
-        pred = self.predict(batch)
-        alpha = pred["alpha"].detach().float().clamp(0, 1)
-        metrics.update(alpha, batch["alpha"].float(), trimap=batch["trimap"].float())
-        if stage == "test" and self.records is not None:
-            self.records.add(batch, alpha, metrics)
-        self.log_dict(metrics, batch_size=len(alpha))
-        if batch_idx == 0 and self._panels_due(stage):
-            self.log_panels(batch, pred, stage)
+    def _evaluate(self, batch: Batch, batch_idx: int, stage: str) -> None:
+        self.check_batch(batch, ("alpha", "trimap"))
+        scored = self.evaluation_outputs(batch, stage)
+        self._score(scored, stage)
+        if stage not in self.feeds:  # frame-by-frame stages log once, at the epoch's end
+            self.log_dict(self._metrics(stage), batch_size=len(batch["image"]))
+        if batch_idx == 0 and scored and self._panels_due(stage):
+            pred, frame, _ = scored[0]
+            self.log_panels(frame, pred, stage)
+
+    def _metrics(self, stage: str) -> MattingMetrics:
+        return self.test_metrics if stage == "test" else self.val_metrics
+
+    def _score(self, scored: list[Scored], stage: str) -> None:
+        metrics = self._metrics(stage)
+        for pred, frame, clip in scored:
+            alpha = pred["alpha"].detach().float().clamp(0, 1)
+            metrics.update(alpha, frame["alpha"].float(), trimap=frame["trimap"].float())
+            if stage == "test" and self.records is not None:
+                self.records.add(frame, alpha, metrics)
+            if stage == "test" and clip is not None:
+                self.test_dtssd.update(alpha, frame["alpha"].float(), clip_ids=clip)
+
+    def _finish_feed(self, stage: str) -> None:
+        """End of a frame-by-frame epoch: score the delayed frame, log, reset (dtSSD only
+        when clips were evaluated whole)."""
+        feed = self.feeds.pop(stage, None)
+        if feed is None:
+            return
+        self._score(feed.finish(), stage)
+        metrics = self._metrics(stage)
+        self.log_dict(metrics.compute())
+        metrics.reset()
+        if stage == "test" and feed.strict:
+            self.log("test/dtssd", self.test_dtssd.compute())
+            self.test_dtssd.reset()
 
     def _write_records(self, records: SampleRecords) -> None:
         folder = Path(self.trainer.default_root_dir)

@@ -3,10 +3,15 @@
 One method for both training stages: `net` is a `MattingBase` (stage 1, `model=bgmv2_base`) or
 a `MattingRefine` (stage 2, `model=bgmv2`, usually initialised from a stage-1 checkpoint or an
 official release through `init_weights`).
+
+Evaluation runs at full resolution (padded to a multiple of 4, as the refiner needs); the
+refine network's `backbone_scale` and refined pixels are chosen by the input size
+(`eval_sizes`, the official HD / 4K settings, specs/bgmv2.md §1.9 and Table 1).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +19,16 @@ import torch
 
 from mattebench.losses import bgmv2 as losses
 from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.methods.policy import InferencePolicy
 from mattebench.models.bgmv2 import MattingBase, MattingRefine, load_official_weights
+
+
+#: `eval_sizes` keys -> the attributes of `MattingRefine` they set.
+EVAL_SETTINGS = {
+    "max_pixels": "max_pixels",
+    "backbone_scale": "backbone_scale",
+    "sample_pixels": "refiner.sample_pixels",
+}
 
 
 class BGMv2(MattingMethod):
@@ -22,7 +36,12 @@ class BGMv2(MattingMethod):
     net: `MattingBase` or `MattingRefine`.
     init_weights: an official release (`pytorch_resnet50.pth`, ...), a stage-1 Lightning
         checkpoint of this module, or None. Loaded once, at construction.
+    trust_weights: load an `init_weights` file that holds Python objects besides tensors
+        (unpickling those can run code from the file: only for files you trust).
     detach_error_target: refine stage only; see `losses.bgmv2.refine_loss`.
+    eval_sizes: refine stage only: evaluation settings by input size, the first entry whose
+        `max_pixels` (null = any) covers the padded input applies: `backbone_scale` and
+        `sample_pixels` (the refiner's pixels in sampling mode). Empty: the net's own.
     **kwargs: `MattingMethod` arguments (optimizer, lr per submodule, ...).
     """
 
@@ -32,13 +51,28 @@ class BGMv2(MattingMethod):
         self,
         net: MattingBase | MattingRefine,
         init_weights: str | Path | None = None,
+        trust_weights: bool = False,
         detach_error_target: bool = False,
+        eval_sizes: Sequence[Mapping[str, Any]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(net=net, **kwargs)
         self.detach_error_target = detach_error_target
+        unknown = {k for entry in eval_sizes for k in entry} - set(EVAL_SETTINGS)
+        if unknown:
+            raise ValueError(
+                f"eval_sizes entries take {sorted(EVAL_SETTINGS)}, got {sorted(unknown)}."
+            )
+        if eval_sizes and not isinstance(net, MattingRefine):
+            raise ValueError("eval_sizes sets the refine network; MattingBase takes none.")
+        self.eval_sizes = [dict(entry) for entry in eval_sizes]
         if init_weights is not None:
-            load_official_weights(self.net, _weights(Path(init_weights)), strict=False)
+            path = _existing(Path(init_weights))
+            load_official_weights(self.net, path, strict=False, weights_only=not trust_weights)
+
+    def inference_policy(self) -> InferencePolicy:
+        settings = [{EVAL_SETTINGS[k]: v for k, v in entry.items()} for entry in self.eval_sizes]
+        return InferencePolicy(multiple=4, net_settings=settings)
 
     @property
     def refines(self) -> bool:
@@ -64,7 +98,7 @@ class BGMv2(MattingMethod):
         return losses.base_loss(pha, fgr, err, batch["alpha"], batch["fgr"])
 
 
-def _weights(path: Path) -> dict[str, torch.Tensor]:
+def _existing(path: Path) -> Path:
     """An official `.pth` or a Lightning checkpoint (its `state_dict` and `net.` prefix are
     unwrapped by `load_official_weights`)."""
     if not path.is_file():
@@ -72,4 +106,4 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
             f"init_weights: {path} does not exist. Give an official BGMv2 release "
             "(pytorch_resnet50.pth, ...) or a stage-1 checkpoint (<run>/checkpoints/*.ckpt)."
         )
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return path

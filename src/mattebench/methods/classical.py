@@ -8,8 +8,10 @@ The solvers cost seconds to minutes per image at full resolution, so they run at
 resolution (`max_side`), in parallel processes, each under a time limit: an image over the limit
 is killed and scored on the trimap alone (unknown = 0.5), counted in `test/timeouts` and named
 in a warning, so a sweep never hangs on one image (a solver error, such as conjugate gradients
-not converging, falls back the same way and counts in `test/failures`).
-Known trimap pixels are always copied.
+not converging, falls back the same way and counts in `test/failures`). The working resolution
+is the method's `InferencePolicy`: the platform downscales image and trimap (a cell that mixes
+labels becomes unknown, so the band only grows), upsamples the alpha and foreground, and copies
+the known trimap pixels at full resolution.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from typing import Any, ClassVar
 import numba
 import numpy as np
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from mattebench.methods.base import Batch, MattingMethod, Prediction
 from mattebench.methods.foreground import estimate_foreground
+from mattebench.methods.policy import InferencePolicy, quantise_trimap, working_size
 
 # Solver processes fork from a server that has imported pymatting, which starts numba's threads;
 # GNU OpenMP (numba's default layer on Linux) kills a child forked after that. TBB or numba's
@@ -51,7 +53,7 @@ class ClassicalMatting(MattingMethod):
     """Args:
     algorithm: one of `SOLVERS` (cf, knn, lkm, rw, lbdm, sm).
     max_side: working resolution: images whose longer side exceeds it are solved downscaled,
-        the alpha upsampled (bilinear) and the known trimap regions re-imposed; None = full.
+        the alpha upsampled (bilinear) and the known trimap regions copied; None = full.
     workers: solver processes run at once (None = one per CPU core); numba threads are
         shared out between them.
     time_limit_s: seconds one image may take before it falls back to the trimap; None = no
@@ -90,17 +92,19 @@ class ClassicalMatting(MattingMethod):
             "train=false (the classical_* model configs set it)."
         )
 
+    def inference_policy(self) -> InferencePolicy:
+        return InferencePolicy(size=working_size(self.max_side))
+
     def predict(self, batch: Batch) -> Prediction:
         self.check_batch(batch)
-        image, trimap = batch["image"].float(), _quantise(batch["trimap"].float())
-        small_image, small_trimap = self._working_resolution(image, trimap)
+        image, trimap = batch["image"].float(), quantise_trimap(batch["trimap"].float())
         solved = solve_all(
             [(self.algorithm, _hwc(i), _hwc(t)[..., 0], self.solver_kwargs)
-             for i, t in zip(small_image, small_trimap, strict=True)],
+             for i, t in zip(image, trimap, strict=True)],
             self.workers,
             self.time_limit_s,
         )  # fmt: skip
-        alpha = small_trimap.clone().cpu()
+        alpha = trimap.clone().cpu()
         for n, result in enumerate(solved):
             if result.alpha is not None:
                 alpha[n, 0] = torch.from_numpy(result.alpha)
@@ -110,8 +114,7 @@ class ClassicalMatting(MattingMethod):
                 f"{self.algorithm} matting of {_sample_name(batch, n)} {why}: scored on its "
                 "trimap (unknown = 0.5)."
             )
-        alpha = F.interpolate(alpha.to(image), size=image.shape[-2:], mode="bilinear")
-        alpha = _impose_known(alpha.clamp(0, 1), trimap)
+        alpha = alpha.to(image).clamp(0, 1)
         start = time.perf_counter()
         fgr = estimate_foreground(image, alpha, **self.foreground_kwargs)
         foreground_s = (time.perf_counter() - start) / len(image)
@@ -120,17 +123,6 @@ class ClassicalMatting(MattingMethod):
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:
         raise RuntimeError(f"{type(self).__name__} has no training loss; run with train=false.")
-
-    def _working_resolution(self, image: Tensor, trimap: Tensor) -> tuple[Tensor, Tensor]:
-        """Image and trimap downscaled to `max_side`; a cell that mixes labels becomes unknown,
-        so the band the solver sees only grows."""
-        h, w = image.shape[-2:]
-        if self.max_side is None or max(h, w) <= self.max_side:
-            return image, trimap
-        size = (max(1, round(h * self.max_side / max(h, w))),
-                max(1, round(w * self.max_side / max(h, w))))  # fmt: skip
-        small = F.interpolate(image, size=size, mode="bilinear", antialias=True).clamp(0, 1)
-        return small, _quantise(F.interpolate(trimap, size=size, mode="area"))
 
     def _log_costs(self, seconds: list[float], solved: list[Solved]) -> None:
         """`<stage>/seconds_per_image`: the latency of one image (its alpha solve in a worker
@@ -234,15 +226,6 @@ def _child(sender: Connection, threads: int, *job: Any) -> None:
     except Exception as error:  # reported to the parent, which names the sample
         sender.send((None, f"failed ({type(error).__name__}: {error})"))
     sender.close()
-
-
-def _quantise(trimap: Tensor) -> Tensor:
-    """{0, 0.5, 1}: anything strictly between 0 and 1 is unknown."""
-    return torch.where((trimap > 0) & (trimap < 1), torch.full_like(trimap, 0.5), trimap.round())
-
-
-def _impose_known(alpha: Tensor, trimap: Tensor) -> Tensor:
-    return torch.where(trimap == 0.5, alpha, trimap)
 
 
 def _hwc(x: Tensor) -> np.ndarray:

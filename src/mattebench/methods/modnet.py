@@ -3,12 +3,14 @@ input is RGB + the previous frame's alpha (the Huawei Cloud portrait-matting wri
 
 Training follows the official `supervised_training_iter` (specs/modnet.md §2.1): the network
 sees the image normalised to [-1, 1], the loss needs the MODNet training trimap
-(`data.train_trimap=modnet`). Inference pads any size to a multiple of 32 and crops back.
+(`data.train_trimap=modnet`). Evaluation applies the official demo's resize rule (`ref_size`,
+a declared `InferencePolicy`); `predict` itself pads any size to a multiple of 32 and crops back.
 """
 
 from __future__ import annotations
 
 import copy
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +20,7 @@ from torch import Tensor, nn
 
 from mattebench.losses.modnet import soc_loss, supervised_loss
 from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.methods.policy import InferencePolicy
 from mattebench.models import modnet as modnet_models
 
 #: MODNet's concatenations need sides divisible by 32 (official issues #85, #160).
@@ -30,10 +33,13 @@ class MODNet(MattingMethod):
     init_weights: the official `modnet_photographic_portrait_matting.ckpt` / webcam
         checkpoint (also into the temporal net), a Lightning checkpoint of this module, or
         None.
+    trust_weights: load an `init_weights` file that holds Python objects besides tensors
+        (unpickling those can run code from the file: only for files you trust).
     semantic_scale, detail_scale, matte_scale: the official loss weights (10, 10, 1).
-    ref_size: None (default) pads inputs to a multiple of 32 and crops back, so every
-        method is scored at the same resolution; 512 applies the official demo's resize
-        rule (short side to 512, sides floored to multiples of 32, area resampling).
+    ref_size: the evaluation resolution: 512 (default) is the official image demo's rule
+        (short side to 512 when the image is smaller than 512 or larger than it on both
+        sides, sides floored to multiples of 32, area resampling both ways; specs/modnet.md
+        §1.10); None runs at the native size, padded to a multiple of 32.
     **kwargs: `MattingMethod` arguments (optimizer, scheduler, lr, ...).
     """
 
@@ -44,10 +50,11 @@ class MODNet(MattingMethod):
         self,
         net: modnet_models.MODNet,
         init_weights: str | Path | None = None,
+        trust_weights: bool = False,
         semantic_scale: float = 10.0,
         detail_scale: float = 10.0,
         matte_scale: float = 1.0,
-        ref_size: int | None = None,
+        ref_size: int | None = 512,
         **kwargs: Any,
     ) -> None:
         super().__init__(net=net, **kwargs)
@@ -57,14 +64,19 @@ class MODNet(MattingMethod):
             "detail_scale": detail_scale,
             "matte_scale": matte_scale,
         }
-        if self.temporal:
+        if net.prev_alpha:
             self.required_keys = (*type(self).required_keys, "prev_alpha")
         if init_weights is not None:
-            modnet_models.load_official_weights(self.net, Path(init_weights), strict=False)
+            modnet_models.load_official_weights(
+                self.net, Path(init_weights), strict=False, weights_only=not trust_weights
+            )
 
-    @property
-    def temporal(self) -> bool:
-        return self.net.prev_alpha
+    def inference_policy(self) -> InferencePolicy:
+        if self.ref_size is None:
+            return InferencePolicy(mode="area")
+        return InferencePolicy(
+            size=partial(modnet_models.inference_size, ref_size=self.ref_size), mode="area"
+        )
 
     def network_input(self, batch: Batch) -> Tensor:
         """RGB normalised to [-1, 1] (the official demos' Normalize(0.5, 0.5)), plus the
@@ -73,7 +85,7 @@ class MODNet(MattingMethod):
         return torch.cat([image, batch["prev_alpha"]], dim=1) if self.temporal else image
 
     def predict(self, batch: Batch) -> Prediction:
-        matte = modnet_models.predict_any_size(self.net, self.network_input(batch), self.ref_size)
+        matte = modnet_models.predict_any_size(self.net, self.network_input(batch), ref_size=None)
         return {"alpha": matte}
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:

@@ -22,8 +22,10 @@ from mattebench.metrics.image import MattingMetric
 
 
 def sample_id(meta: dict[str, Any]) -> str:
-    """`source/id` of a batch item (the same sample gets the same id in every run)."""
-    return f"{meta.get('source', 'sample')}/{meta.get('id', meta.get('index', '?'))}"
+    """The item's `meta["id"]` (unique within a test set; `source/id` where the item names its
+    source), so the same sample gets the same id in every run and rows pair across methods."""
+    name = str(meta.get("id", meta.get("index", "?")))
+    return f"{meta['source']}/{name}" if "source" in meta else name
 
 
 class SampleRecords:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.methods.policy import InferencePolicy, working_size
 from mattebench.models.tiramisu import FCDenseNet
 
 OUTPUTS = ("soft", "hard")
@@ -38,6 +39,9 @@ class Tiramisu(MattingMethod):
         a multiple of this and the logits cropped back, so each max-pool halves exactly;
         1 runs at the native size as the official test did (the centre crops of the
         transitions up accept any size).
+    max_side: evaluation working size: images whose longer side exceeds it are segmented
+        downscaled and the probability resized back (its full-resolution fine-tuning ran on
+        360x480 CamVid frames); None = native.
     **kwargs: `MattingMethod` arguments (optimizer, scheduler, lr, ...).
     """
 
@@ -51,6 +55,7 @@ class Tiramisu(MattingMethod):
         ignore_index: int = 255,
         ignore_band: Sequence[float] | None = None,
         pad_multiple: int = 32,
+        max_side: int | None = 512,
         **kwargs: Any,
     ) -> None:
         super().__init__(net=net, **kwargs)
@@ -74,7 +79,10 @@ class Tiramisu(MattingMethod):
             raise ValueError(f"pad_multiple must be >= 1, got {pad_multiple}.")
         self.output, self.weight_decay = output, weight_decay
         self.ignore_index, self.ignore_band = ignore_index, ignore_band
-        self.pad_multiple = pad_multiple
+        self.pad_multiple, self.max_side = pad_multiple, max_side
+
+    def inference_policy(self) -> InferencePolicy:
+        return InferencePolicy(size=working_size(self.max_side))
 
     def logits(self, image: Tensor) -> Tensor:
         """Class logits (B, 2, H, W) of an image (B, 3, H, W) in [0, 1], at any size."""
