@@ -422,6 +422,47 @@ def test_sampling_selects_largest_errors_and_clamps_k():
     assert ref.sum((1, 2, 3)).tolist() == [24, 24]
 
 
+@pytest.mark.parametrize(
+    ("sample_pixels", "prevent", "dropped"),
+    [(16 * 50, True, False), (16 * 32 * 48, True, True), (16 * 32 * 48, False, False)],
+)
+def test_static_patch_selection_equals_nonzero(sample_pixels, prevent, dropped):
+    """The inference path without `nonzero` (all top-k patches refined, the dropped ones written
+    back unchanged) gives exactly the official path's outputs, with patches dropped or not."""
+    torch.manual_seed(0)  # random weights: about 2/3 of the 32 x 48 patches have a non-zero error
+    model = randomize_batchnorm(
+        MattingRefine(
+            "mobilenetv2", refine_sample_pixels=sample_pixels, refine_prevent_oversampling=prevent
+        )
+    ).eval()
+    src, bgr = inputs(2, 128, 192)
+    with torch.no_grad():
+        static = model(src, bgr)
+        model.refiner.static_patches = False
+        official = model(src, bgr)
+    ref_sm = official[-1]
+    assert ref_sm.sum() > 0
+    # dropped: some of the top k have error exactly 0 and are not written back
+    assert (ref_sm.flatten(1).sum(1) < sample_pixels // 16).all() == dropped
+    for ours, theirs in zip(static, official, strict=True):
+        assert torch.equal(ours, theirs)
+
+
+def test_static_patch_selection_with_every_error_zero():
+    """All top-k errors zero: nothing refined, as the official early return."""
+    refiner = Refiner("sampling", sample_pixels=16 * 8).eval()
+    src, bgr = inputs(1, 32, 48)
+    pha, fgr = torch.rand(1, 1, 8, 12), torch.rand(1, 3, 8, 12)
+    err, hid = torch.zeros(1, 1, 8, 12), torch.rand(1, 32, 8, 12)
+    with torch.no_grad():
+        static = refiner(src, bgr, pha, fgr, err, hid)
+        refiner.static_patches = False
+        official = refiner(src, bgr, pha, fgr, err, hid)
+    assert static[2].sum() == 0
+    for ours, theirs in zip(static, official, strict=True):
+        assert torch.equal(ours, theirs)
+
+
 def test_sampling_on_input_smaller_than_sample_pixels():
     model = MattingRefine("mobilenetv2", refine_prevent_oversampling=False).eval()
     with torch.no_grad():

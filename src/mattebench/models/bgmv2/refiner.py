@@ -17,6 +17,13 @@ Modes:
 Patches are cropped with `unfold` and written back through a (B, C, H/4, 4, W/4, 4) view, the
 official defaults ("unfold" / "scatter_nd"); its export-only alternatives (roi_align, gather,
 scatter_element) give the same numbers and are not reproduced.
+
+Static shapes at inference: in "sampling" mode outside training the refiner refines all k top
+patches and writes the dropped ones (error exactly 0) back unchanged, instead of listing the
+selected patches with `nonzero`. The output is the same, but the patch count no longer depends on
+the data: no host sync per frame, so CUDA graphs and `torch.compile` can capture the whole
+network. Training keeps the official `nonzero` path: the dropped patches would enter the
+refiner's BatchNorm statistics. `Refiner.static_patches = False` restores it at inference too.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ class Refiner(nn.Module):
         self.threshold = threshold
         self.kernel_size = kernel_size
         self.prevent_oversampling = prevent_oversampling
+        # Inference without `nonzero` (module doc); False: the official path, for comparisons.
+        self.static_patches = True
 
         channels = [32, 24, 16, 12, 4]
         # All convolutions are unpadded: each 3x3 conv shrinks a patch by 2 pixels.
@@ -75,6 +84,12 @@ class Refiner(nn.Module):
             return self.refine_everywhere(src, bgr, pha, fgr, hid)
         height, width = src.shape[2:]
         err = F.interpolate(err, (height // 4, width // 4), mode="bilinear", align_corners=False)
+        if self.static_patches and self.mode == "sampling" and not self.training:
+            top, keep = self.top_patches(err)
+            ref = regions_map(err, top, keep)
+            idx = grid_index(top, err.size(3))
+            pha, fgr = self.refine_patches(src, bgr, pha, fgr, hid, idx, keep.view(-1))
+            return pha, fgr, ref
         ref = self.select_refinement_regions(err)
         idx = tuple(torch.nonzero(ref.squeeze(1)).unbind(1))
         if idx[0].numel() == 0:
@@ -88,18 +103,30 @@ class Refiner(nn.Module):
         """(B, 1, H/4, W/4) error -> float map, 1 where the 4x4 patch is refined."""
         if self.mode == "thresholding":
             return err.gt(self.threshold).float()
-        b, _, h, w = err.shape
-        err = err.view(b, -1)
-        k = min(self.sample_pixels // 16, h * w)  # official #172: topk raises when k > h * w
-        idx = err.topk(k, dim=1, sorted=False).indices
-        ref = torch.zeros_like(err).scatter_(1, idx, 1.0)
+        return regions_map(err, *self.top_patches(err))
+
+    def top_patches(self, err: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, 1, h, w) error -> flat indices (B, k) of the k patches of highest error per image
+        and whether each is refined (False where `prevent_oversampling` drops a zero error)."""
+        flat = err.flatten(1)
+        k = min(self.sample_pixels // 16, flat.size(1))  # official #172: topk raises if k > h * w
+        top = flat.topk(k, dim=1, sorted=False).indices
         if self.prevent_oversampling:
-            ref = ref * err.gt(0).float()
-        return ref.view(b, 1, h, w)
+            return top, flat.gather(1, top).gt(0)
+        return top, torch.ones_like(top, dtype=torch.bool)
 
     def refine_patches(
-        self, src: Tensor, bgr: Tensor, pha: Tensor, fgr: Tensor, hid: Tensor, idx: PatchIndex
+        self,
+        src: Tensor,
+        bgr: Tensor,
+        pha: Tensor,
+        fgr: Tensor,
+        hid: Tensor,
+        idx: PatchIndex,
+        keep: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
+        """Refines the patches at `idx`; where `keep` (P,) is given, only those it marks are
+        written back."""
         height, width = src.shape[2:]
         half = (height // 2, width // 2)
         src_bgr = torch.cat([src, bgr], dim=1)
@@ -122,7 +149,7 @@ class Refiner(nn.Module):
 
         out = torch.cat([pha, fgr], dim=1)
         out = F.interpolate(out, (height, width), mode="bilinear", align_corners=False)
-        out = replace_patch(out, x, idx)
+        out = replace_patch(out, x, idx, keep)
         return out[:, :1], out[:, 1:]
 
     def refine_everywhere(
@@ -165,10 +192,29 @@ def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     return patches[idx[0], idx[1], idx[2]]
 
 
-def replace_patch(x: Tensor, patches: Tensor, idx: PatchIndex) -> Tensor:
-    """Writes (P, C, h, w) `patches` into (B, C, H, W) `x` at the `idx` cells of an h x w grid."""
+def regions_map(err: Tensor, top: Tensor, keep: Tensor) -> Tensor:
+    """The (B, 1, h, w) map of `err`'s shape, 1 at the `top` (B, k) flat indices that `keep`."""
+    ref = torch.zeros_like(err).flatten(1).scatter_(1, top, keep.to(err.dtype))
+    return ref.view_as(err)
+
+
+def grid_index(top: Tensor, width: int) -> PatchIndex:
+    """Flat (B, k) patch indices on a grid `width` patches wide -> (batch, row, column), each
+    (B * k,), the layout `nonzero` gives (in another order)."""
+    batch = torch.arange(top.size(0), device=top.device).repeat_interleave(top.size(1))
+    top = top.flatten()
+    return batch, top // width, top % width
+
+
+def replace_patch(
+    x: Tensor, patches: Tensor, idx: PatchIndex, keep: Tensor | None = None
+) -> Tensor:
+    """Writes (P, C, h, w) `patches` into (B, C, H, W) `x` at the `idx` cells of an h x w grid;
+    where `keep` (P,) is False the cell keeps its value."""
     b, c, height, width = x.shape
     h, w = patches.shape[2:]
     grid = x.view(b, c, height // h, h, width // w, w).permute(0, 2, 4, 1, 3, 5)
+    if keep is not None:
+        patches = torch.where(keep.view(-1, 1, 1, 1), patches, grid[idx[0], idx[1], idx[2]])
     grid[idx[0], idx[1], idx[2]] = patches
     return grid.permute(0, 3, 1, 4, 2, 5).view(b, c, height, width)
