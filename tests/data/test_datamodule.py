@@ -1,4 +1,4 @@
-"""MattingDataModule: the Batch contract, fixed val/test sets, reproducibility, clear failures."""
+"""MattingDataModule: the Batch contract, built val/test sets, reproducibility, clear failures."""
 
 import functools
 from pathlib import Path
@@ -15,6 +15,7 @@ from mattebench.data.sources import (
     VideoMatteFrames,
     ensure_videomatte_sample,
 )
+from mattebench.testsets import read_manifest
 
 TRAIN_KEYS = {"image", "bgr", "alpha", "fgr", "meta"}
 EVAL_KEYS = TRAIN_KEYS | {"trimap"}
@@ -55,51 +56,53 @@ def check_contract(batch: dict, keys: set, n: int, size: tuple[int, int] | None 
 
 
 def test_batches_follow_the_contract(sources):
-    dm = datamodule(sources)
+    dm = datamodule(sources, plate="clean")
     dm.setup("fit")
     dm.setup("test")
     train = first_batch(dm, "train")
     check_contract(train, TRAIN_KEYS, 4)
     assert 64 <= train["image"].shape[-1] < 128  # the per-batch random crop
-    check_contract(first_batch(dm, "val"), EVAL_KEYS, 4, (128, 128))
+    check_contract(first_batch(dm, "val"), EVAL_KEYS, 4, (288, 384))  # the sample's native size
     test = first_batch(dm, "test")
-    check_contract(test, EVAL_KEYS, 4, (128, 128))
+    check_contract(test, EVAL_KEYS, 4, (288, 384))
     assert set(test["trimap"].unique().tolist()) == {0.0, 0.5, 1.0}
     expected = test["alpha"] * test["fgr"] + (1 - test["alpha"]) * test["bgr"]
-    torch.testing.assert_close(test["image"], expected)
+    torch.testing.assert_close(test["image"], expected, atol=0.5 / 255 + 1e-6, rtol=0)
 
 
 def test_validation_batches_are_identical_across_instances_and_worker_counts(sources, tmp_path):
     batches = []
     for workers in (0, 2):
-        dm = datamodule(dict(sources), num_workers=workers, eval_seed=3)
+        dm = datamodule(dict(sources), num_workers=workers, eval_seed=3, testset_root=tmp_path)
         dm.setup("validate")
         batches.append([dm.on_after_batch_transfer(b, 0) for b in dm.val_dataloader()])
-    assert len(batches[0]) == 2  # 6 samples in batches of 4
+    assert len(batches[0]) == 2  # the first ceil(6 / 4) frames of 4 clips, in batches of 4
     for a, b in zip(*batches, strict=True):
         assert a["meta"] == b["meta"]
         for key in EVAL_KEYS - {"meta"}:
             torch.testing.assert_close(a[key], b[key])
 
 
-def test_val_and_test_pair_foreground_i_with_background_i_mod_n(sources):
-    dm = datamodule(sources, val_samples=5, test_samples=None)
+def test_val_and_test_read_the_built_sets_whatever_the_training_seed(sources, tmp_path):
+    dm = datamodule(sources, val_samples=5, test_samples=None, testset_root=tmp_path)
     dm.setup("fit")
     dm.setup("test")
     val = dm.datasets["val"]
-    assert val.indices == [0, 6, 12, 18, 24]  # BGMv2 SampleDataset: i * (32 // 5)
-    for k, i in enumerate(val.indices):
-        assert val[k]["meta"]["index"] == i
-        assert val[k]["meta"]["background"] == f"backgrounds/test/{i % 12:04d}.jpg"
+    assert [(s["clip"], s["index"]) for s in val.samples] == [
+        (f"{c:04d}", t) for c in range(4) for t in range(2)
+    ]  # the first ceil(5 / 4) frames of every clip: clips stay clips
     assert len(dm.datasets["test"]) == 32
-    same = datamodule(sources, seed=1, val_samples=5)  # another training seed
-    other = datamodule(sources, eval_seed=1, val_samples=5)
+    info = dm.testset_info("test")
+    assert info["samples"] == info["of"] == 32 and info["path"].startswith(str(tmp_path))
+    assert dm.testset_info("val")["manifest_sha256"] != read_manifest(val.folder)["sha256"]
+    same = datamodule(sources, seed=1, val_samples=5, testset_root=tmp_path)  # training seed
+    other = datamodule(sources, eval_seed=1, val_samples=5, testset_root=tmp_path / "other")
     same.setup("validate")
     other.setup("validate")
     a, b, c = val[1], same.datasets["val"][1], other.datasets["val"][1]
-    torch.testing.assert_close(a["alpha"], b["alpha"])
-    assert a["meta"] == c["meta"]  # the same pairing whatever the seed...
-    assert not torch.equal(a["alpha"], c["alpha"])  # ...but `eval_seed` draws the affine
+    torch.testing.assert_close(a["image"], b["image"])
+    assert a["meta"] == c["meta"]  # the same sample ids whatever the seed...
+    assert not torch.equal(a["image"], c["image"])  # ...but `eval_seed` builds other files
 
 
 def test_training_stream_is_reproducible_from_the_seed(sources):
@@ -157,7 +160,7 @@ class ContractChecker(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         self.seen["val"].append(set(batch))
-        assert batch["image"].shape[-2:] == (64, 64)
+        assert batch["image"].shape[-2:] == (64, 96)  # the built set's native size
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.1)

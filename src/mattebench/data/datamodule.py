@@ -4,12 +4,15 @@ Per-sample work (decode, BGMv2 per-sample augmentation, trimaps) runs in DataLoa
 per-batch work (crop, shadow, composite, noise, plate jitter and misalignment) runs on the
 training device in `on_after_batch_transfer`, as BGMv2's `train_base.py` does it on the GPU.
 It knows nothing of methods: every batch carries the same keys (DESIGN.md, "Batch").
+Validation and test read only built test sets (`mattebench.testsets`): files written once per
+protocol, identical for every method and run, at their native resolution.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +25,9 @@ from mattebench.data.compose import composite
 from mattebench.data.datasets import CompositionDataset, collate, seed_worker
 from mattebench.data.sources.base import Source
 from mattebench.data.temporal import PreviousAlpha
+from mattebench.testsets.build import ensure
+from mattebench.testsets.dataset import TestSet
+from mattebench.testsets.protocols import Protocol, default_protocol
 
 _STAGES = {  # stage -> the (foreground, background) attributes it reads
     "fit": (("train", "train_backgrounds"), ("val", "val_backgrounds")),
@@ -44,12 +50,12 @@ class MattingDataModule(LightningDataModule):
         batch_size: global batch size, split across devices (BGMv2 `train_refine.py` divides
             its batch of 4 by the number of GPUs).
         num_workers, pin_memory, persistent_workers: DataLoader settings.
-        val_samples: a fixed subset of this many validation samples, spread evenly as
-            BGMv2's `SampleDataset` (indices `i * (len // n)`); None for all.
+        val_samples: read this many samples of the built validation set (`TestSet`'s
+            `limit`: evenly spread images, or the first frames of every clip); None for all.
         test_samples: likewise for the test set (None: all, the default).
         seed: seeds the training streams (per rank): sample draws, worker seeds, batch draws.
-        eval_seed: seeds the fixed val/test composites; apart from `seed` so that a multirun
-            over seeds evaluates every run on the same images.
+        eval_seed: the seed the val/test sets are built with; apart from `seed` so that a
+            multirun over seeds evaluates every run on the same files.
         sample_augment: a `PerSampleAugment` or its keyword arguments (default: BGMv2 base).
         batch_augment: a `BatchAugment` or its keyword arguments (default: BGMv2 base).
         fixed_train: augment each training sample the same way every epoch (draws seeded by the
@@ -59,11 +65,17 @@ class MattingDataModule(LightningDataModule):
             replaced by another sample drawn deterministically, with a warning naming it; the
             files skipped so far are counted in `skipped` (file message -> times). Evaluation
             always raises (the error names the file).
-        prepared: evaluation items that carry their own image/trimap/background (Composition-1K
-            test, AIM-500) are `"resize"`d to `size`² (default) or kept at `"full"` resolution,
-            which loads val/test batches of one item (see `CompositionDataset`).
+        testsets: the test-set protocols (`mattebench.testsets`), keyed `val`, `test` and any
+            other named set (e.g. `test_hd`), built from the val (resp. test) source into
+            `<testset_root>/<name>/` on first use; a split without one gets
+            `default_protocol` of its source.
+        testset_root: where the sets are built (default: `testsets/` beside the source).
+        test_set: which entry of `testsets` the test stage reads (default `test`).
+        plate: the plate plate-based methods get from sets that have one: `"perturbed"` (the
+            BGMv2 protocol, default) or `"clean"`.
         prev_alpha: a `PreviousAlpha` or its keyword arguments: add `prev_alpha` to every
-            composed item (temporal methods); None (default) leaves it out.
+            training item (temporal methods); None (default) leaves it out. Never at
+            validation or test: a temporal method gets its own previous prediction there.
         train_trimap: `"modnet"` adds MODNet's training trimap to training items; None leaves
             training items without a trimap (evaluation items always have one).
 
@@ -95,7 +107,10 @@ class MattingDataModule(LightningDataModule):
         persistent_workers: bool = False,
         fixed_train: bool = False,
         corrupt: str = "raise",
-        prepared: str = "resize",
+        testsets: Mapping[str, Protocol | Mapping] | None = None,
+        testset_root: str | Path | None = None,
+        test_set: str = "test",
+        plate: str = "perturbed",
         prev_alpha: PreviousAlpha | Mapping | None = None,
         train_trimap: str | None = None,
     ) -> None:
@@ -110,7 +125,8 @@ class MattingDataModule(LightningDataModule):
             "eval_seed",
             "fixed_train",
             "corrupt",
-            "prepared",
+            "test_set",
+            "plate",
             "train_trimap",
         )
         self.train, self.val, self.test = train, val, test
@@ -125,11 +141,14 @@ class MattingDataModule(LightningDataModule):
         self.pin_memory = pin_memory and torch.cuda.is_available()
         self.persistent_workers = persistent_workers and num_workers > 0
         self.fixed_train = fixed_train
-        self.corrupt, self.prepared = corrupt, prepared
+        self.corrupt = corrupt
+        self.testsets = dict(testsets or {})
+        self.testset_root = Path(testset_root) if testset_root is not None else None
+        self.test_set, self.plate = test_set, plate
         self.prev_alpha = _build(prev_alpha, PreviousAlpha) if prev_alpha is not None else None
         self.train_trimap = train_trimap
         self._skipped: Counter[str] = Counter()
-        self.datasets: dict[str, CompositionDataset] = {}
+        self.datasets: dict[str, CompositionDataset | TestSet] = {}
 
     def prepare_data(self) -> None:
         if self.sample is not None:
@@ -151,30 +170,70 @@ class MattingDataModule(LightningDataModule):
             if backgrounds is not None:
                 backgrounds.scan()
             if split not in self.datasets:
-                self.datasets[split] = self._dataset(split, foregrounds, backgrounds)
+                self.datasets[split] = (
+                    self._dataset(foregrounds)
+                    if split == "train"
+                    else self._testset(split, foregrounds, backgrounds)
+                )
         self.batch_augment.manual_seed(_derive(self.seed, self._rank, 2))
 
     @property
     def _rank(self) -> int:
         return self.trainer.global_rank if self.trainer is not None else 0
 
-    def _dataset(self, split: str, foregrounds, backgrounds) -> CompositionDataset:
-        train = split == "train"
-        limit = {"val": self.val_samples, "test": self.test_samples}.get(split)
+    def _dataset(self, foregrounds) -> CompositionDataset:
         return CompositionDataset(
             foregrounds,
-            backgrounds,
+            self.train_backgrounds,
             self.sample_augment,
             self.size,
-            train=train,
-            seed=_derive(self.seed, self._rank, 1) if train else self.eval_seed,
-            indices=_spread(len(foregrounds), limit),
+            train=True,
+            seed=_derive(self.seed, self._rank, 1),
             fixed=self.fixed_train,
             corrupt=self.corrupt,
-            prepared=self.prepared,
             prev_alpha=self.prev_alpha,
             train_trimap=self.train_trimap,
         )
+
+    # --- test sets ---
+
+    def protocol(self, name: str, foregrounds) -> Protocol:
+        """The protocol of the set `name` (`val`, `test`, ...): configured, or the default."""
+        protocol = self.testsets.get(name)
+        if protocol is None:
+            return default_protocol(foregrounds, f"{foregrounds.name.replace('/', '_')}_{name}")
+        if isinstance(protocol, Mapping):
+            raise TypeError(f"testsets.{name} must be a Protocol; give it a _target_")
+        return protocol
+
+    def build_testset(self, name: str, verify: bool = False) -> Path:
+        """Build (or check) the set `name`; `val` reads the val source, any other the test
+        source. Returns its folder."""
+        split = "val" if name == "val" else "test"
+        foregrounds = getattr(self, split)
+        if foregrounds is None:
+            raise ValueError(f"MattingDataModule({split}=...) is needed to build test set {name}")
+        backgrounds = getattr(self, f"{split}_backgrounds")
+        foregrounds.scan()
+        if backgrounds is not None:
+            backgrounds.scan()
+        protocol = self.protocol(name, foregrounds)
+        root = self.testset_root or Path(foregrounds.root) / "testsets"
+        return ensure(protocol, foregrounds, backgrounds, root, self.eval_seed, verify=verify)
+
+    def _testset(self, split: str, foregrounds, backgrounds) -> TestSet:
+        name = self.test_set if split == "test" else split
+        folder = self.build_testset(name)
+        limit = self.val_samples if split == "val" else self.test_samples
+        return TestSet(folder, plate=self.plate, limit=limit)
+
+    def testset_info(self, split: str = "test") -> dict[str, Any]:
+        """The set `split`'s results were computed on: `name`, `manifest_sha256` (of the files
+        read), `path`, `samples` (read) `of` (in the set), `plate`."""
+        dataset = self.datasets.get(split)
+        if not isinstance(dataset, TestSet):
+            raise RuntimeError(f"no {split} test set: call setup() with the matching stage first")
+        return dataset.info()
 
     # --- loaders ---
 
@@ -194,10 +253,11 @@ class MattingDataModule(LightningDataModule):
     def _loader(self, split: str, shuffle: bool = False, drop_last: bool = False) -> DataLoader:
         if split not in self.datasets:
             raise RuntimeError(f"no {split} dataset: call setup() with the matching stage first")
-        full = self.prepared == "full" and split != "train"
+        dataset = self.datasets[split]
+        varied = isinstance(dataset, TestSet) and not dataset.same_size
         return DataLoader(
-            self.datasets[split],
-            batch_size=1 if full else self.batch_size_per_device,
+            dataset,
+            batch_size=1 if varied else self.batch_size_per_device,
             shuffle=shuffle,
             drop_last=drop_last,
             num_workers=self.num_workers,
@@ -260,13 +320,6 @@ def _is_natural(batch: dict) -> bool:
 
 def _indices(batch: dict) -> list[int]:
     return [meta.get("index", 0) for meta in batch.get("meta", [])]
-
-
-def _spread(total: int, n: int | None) -> list[int]:
-    """`n` indices spread over `total` as BGMv2's `SampleDataset`; all when n is None/too big."""
-    if n is None or n >= total:
-        return list(range(total))
-    return [i * (total // n) for i in range(n)]
 
 
 def _derive(*keys: int) -> int:
