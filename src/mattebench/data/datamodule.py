@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, RandomSampler, Sampler
 
 from mattebench.data.augment import BatchAugment, PerSampleAugment
 from mattebench.data.compose import composite
@@ -78,6 +78,9 @@ class MattingDataModule(LightningDataModule):
             validation or test: a temporal method gets its own previous prediction there.
         train_trimap: `"modnet"` adds MODNet's training trimap to training items; None leaves
             training items without a trimap (evaluation items always have one).
+        epoch_images: an epoch is this many training images drawn at random (several passes
+            when the source holds fewer), so per-epoch schedules run per so many images (the
+            greenScreen.ai COCO recipe: 500); None (default): one pass over the source.
 
     A source whose items carry their own image or background (`self_contained = True`, e.g.
     `AIM500`, `Composition1K(split="test")`, `COCOPerson`) needs no background folder. A
@@ -113,6 +116,7 @@ class MattingDataModule(LightningDataModule):
         plate: str = "perturbed",
         prev_alpha: PreviousAlpha | Mapping | None = None,
         train_trimap: str | None = None,
+        epoch_images: int | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(
@@ -147,6 +151,9 @@ class MattingDataModule(LightningDataModule):
         self.test_set, self.plate = test_set, plate
         self.prev_alpha = _build(prev_alpha, PreviousAlpha) if prev_alpha is not None else None
         self.train_trimap = train_trimap
+        if epoch_images is not None and epoch_images < 1:
+            raise ValueError(f"epoch_images must be >= 1 or null (one pass), got {epoch_images}")
+        self.epoch_images = epoch_images
         self._skipped: Counter[str] = Counter()
         self.datasets: dict[str, CompositionDataset | TestSet] = {}
 
@@ -239,7 +246,13 @@ class MattingDataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         # drop_last: a last batch of 1 breaks BatchNorm in training (BGMv2 issue #123)
-        return self._loader("train", shuffle=True, drop_last=True)
+        sampler = None
+        if self.epoch_images is not None and "train" in self.datasets:
+            generator = torch.Generator().manual_seed(_derive(self.seed, self._rank, 4))
+            sampler = RandomSampler(
+                self.datasets["train"], num_samples=self.epoch_images, generator=generator
+            )
+        return self._loader("train", shuffle=sampler is None, drop_last=True, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader | list:
         return self._loader("val") if self.val is not None else []
@@ -250,7 +263,13 @@ class MattingDataModule(LightningDataModule):
     def predict_dataloader(self) -> DataLoader:
         return self._loader("test")
 
-    def _loader(self, split: str, shuffle: bool = False, drop_last: bool = False) -> DataLoader:
+    def _loader(
+        self,
+        split: str,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        sampler: Sampler | None = None,
+    ) -> DataLoader:
         if split not in self.datasets:
             raise RuntimeError(f"no {split} dataset: call setup() with the matching stage first")
         dataset = self.datasets[split]
@@ -259,6 +278,7 @@ class MattingDataModule(LightningDataModule):
             dataset,
             batch_size=1 if varied else self.batch_size_per_device,
             shuffle=shuffle,
+            sampler=sampler,
             drop_last=drop_last,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,

@@ -13,17 +13,22 @@ the union of every person annotation of the image, rasterised by `COCO.annToMask
 Crowd annotations (`iscrowd=1`, an RLE over a group of people) are part of the mask: the pixels
 are people, and leaving them out would teach the segmenter that they are background.
 
-The greenScreen.ai experiment trained on a "diluted" COCO person subset (specs/tiramisu.md §5)
-whose thresholds were not recovered; the filters are therefore config values, defaulting to
-the recollection of "persons covering a mid-range fraction of the frame":
+The filters are the greenScreen.ai recipe for its "diluted" COCO person subset
+(specs/tiramisu.md §6), each a config value:
 
-- `only_person`: the image has person annotations and no annotation of another category
-  (images without any person annotation are never items);
-- `max_people`: at most this many person instances (None: no limit); a crowd annotation
-  stands for many people and so exceeds any limit;
-- `min_area` <= (area of the union of the person masks) / (image area) <= `max_area`; the union
-  area is computed exactly from the annotations' RLEs (`pycocotools.mask.merge`/`area`, no
-  decoding), so overlapping instances are not counted twice.
+- images **containing** people (step 1: other objects may be present); `only_person=True` is
+  the stricter reading, no annotation of another category (images without any person
+  annotation are never items);
+- `min_people` <= person instances <= `max_people` (step 2: one or two people; None: no upper
+  limit); a crowd annotation stands for many people and so exceeds any limit;
+- `min_area` <= (area of the union of the person masks) / (image area) <= `max_area` (step 3:
+  20–70 %); the union area is computed exactly from the annotations' RLEs
+  (`pycocotools.mask.merge`/`area`, no decoding), so overlapping instances are not counted twice.
+
+The recipe then splits the kept images 70 / 20 / 10 into train / validation / test and reports
+IoU on the test part. `part` selects one of these parts of the kept images of `split`: a fixed
+permutation (seeded by `part_seed`) of the sorted image ids, cut at the cumulative `fractions`,
+so the three parts are disjoint and cover every kept image (`part=None`: all of them).
 """
 
 from __future__ import annotations
@@ -45,9 +50,12 @@ class COCOPerson(Source[Sample]):
 
     Args:
         root: the COCO folder holding `annotations/` and `{split}{year}/`.
-        split: "train" or "val".
+        split: the COCO split read, "train" or "val".
         year: the release (2017; 2014 has the same layout).
-        only_person, max_people, min_area, max_area: the filters (module doc).
+        only_person, min_people, max_people, min_area, max_area: the filters (module doc).
+        part: "train", "val" or "test": that part of the kept images (module doc); None: all.
+        fractions: the train / val / test fractions of the parts (the recipe's 70 / 20 / 10).
+        part_seed: seeds the permutation that assigns images to parts.
         sample_config: the `*_sample` config named in errors (`coco_person_sample`).
     """
 
@@ -58,6 +66,7 @@ class COCOPerson(Source[Sample]):
     )
     published = "https://cocodataset.org (2017 Train/Val images and annotations)"
     SPLITS = ("train", "val")
+    PARTS = ("train", "val", "test")
     self_contained = True  # the photo is the input: no background folder
     segmentation = True  # items carry a binary person mask, the datamodule adds `mask`
 
@@ -66,25 +75,44 @@ class COCOPerson(Source[Sample]):
         root: str | Path,
         split: str = "train",
         year: int = 2017,
-        only_person: bool = True,
-        max_people: int | None = None,
+        only_person: bool = False,
+        min_people: int = 1,
+        max_people: int | None = 2,
         min_area: float = 0.2,
         max_area: float = 0.7,
+        part: str | None = None,
+        fractions: tuple[float, float, float] = (0.7, 0.2, 0.1),
+        part_seed: int = 0,
         sample_config: str | None = None,
     ) -> None:
-        assert split in self.SPLITS, f"split must be one of {self.SPLITS}, got {split!r}"
-        assert 0 <= min_area <= max_area, (
-            f"need 0 <= min_area <= max_area, got {min_area}, {max_area}"
-        )
+        if split not in self.SPLITS:
+            raise ValueError(f"split must be one of {self.SPLITS}, got {split!r}")
+        if not 0 <= min_area <= max_area:
+            raise ValueError(f"need 0 <= min_area <= max_area, got {min_area}, {max_area}")
+        if min_people < 1 or (max_people is not None and max_people < min_people):
+            raise ValueError(
+                f"need 1 <= min_people <= max_people (or max_people null), got {min_people}, "
+                f"{max_people}"
+            )
+        if part is not None and part not in self.PARTS:
+            raise ValueError(f"part must be one of {self.PARTS} or null, got {part!r}")
+        if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+            raise ValueError(
+                f"fractions are the train/val/test shares and must be 3 values >= 0 summing to "
+                f"1, got {list(fractions)}"
+            )
         super().__init__(root, sample_config)
         self.split, self.year = split, int(year)
-        self.only_person, self.max_people = only_person, max_people
+        self.only_person = only_person
+        self.min_people, self.max_people = int(min_people), max_people
         self.min_area, self.max_area = float(min_area), float(max_area)
+        self.part, self.fractions, self.part_seed = part, tuple(fractions), int(part_seed)
         self._coco = None
 
     @property
     def name(self) -> str:
-        return f"coco_person/{self.split}{self.year}"
+        part = f"_{self.part}" if self.part is not None else ""
+        return f"coco_person/{self.split}{self.year}{part}"
 
     @property
     def annotation_file(self) -> Path:
@@ -110,7 +138,8 @@ class COCOPerson(Source[Sample]):
             raise DatasetLayoutError(
                 f"{self.annotation_file} has no `person` category (id {PERSON})"
             )
-        index = [i for i in sorted(coco.getImgIds(catIds=[PERSON])) if self.keep(i)]
+        kept = [i for i in sorted(coco.getImgIds(catIds=[PERSON])) if self.keep(i)]
+        index = kept if self.part is None else self.parts(kept)[self.part]
         missing = [
             coco.imgs[i]["file_name"]
             for i in index
@@ -132,6 +161,8 @@ class COCOPerson(Source[Sample]):
             return False
         if self.only_person and len(people) != len(anns):
             return False
+        if len(people) < self.min_people:
+            return False
         if self.max_people is not None and (
             len(people) > self.max_people or any(a.get("iscrowd", 0) for a in people)
         ):
@@ -139,6 +170,14 @@ class COCOPerson(Source[Sample]):
         info = coco.imgs[image_id]
         fraction = _union_area(coco, people) / float(info["height"] * info["width"])
         return self.min_area <= fraction <= self.max_area
+
+    def parts(self, kept: list[int]) -> dict[str, list[int]]:
+        """The kept image ids split into `train` / `val` / `test` (sorted within each part):
+        a permutation seeded by `part_seed`, cut at the rounded cumulative `fractions`."""
+        order = np.random.default_rng(self.part_seed).permutation(len(kept))
+        ends = np.round(np.cumsum(self.fractions) * len(kept)).astype(int)
+        parts = zip(self.PARTS, np.split(order, ends[:-1]), strict=True)
+        return {part: sorted(kept[k] for k in cut) for part, cut in parts}
 
     def person_mask(self, image_id: int) -> np.ndarray:
         """H,W uint8 0/255: the union of the image's person annotations (crowds included)."""

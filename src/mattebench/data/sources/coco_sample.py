@@ -11,8 +11,9 @@ people occluding earlier ones), a group of small people is one crowd annotation 
 uncompressed column-major RLE, as COCO stores crowds), and a chair (category 62) is a polygon.
 `area` and `bbox` are computed by pycocotools from the segmentation, as in COCO.
 
-What `COCOPerson`'s default filters (only persons, 0.2 <= person area <= 0.7, any number of
-people) must do with each kind is in `KINDS`. Deterministic in `seed` and atomic, like the
+What `COCOPerson`'s default filters (the greenScreen.ai recipe: images containing one or two
+people, whatever else is in them, with 0.2 <= person area <= 0.7) must do with each kind is in
+`KINDS`. Deterministic in `seed` and atomic, like the
 other `*_sample` generators; `ensure_coco_person_sample` is the `coco_person_sample` config's
 `sample` callable.
 """
@@ -34,9 +35,10 @@ from mattebench.data.sources.synthetic import Actor
 KINDS: dict[str, dict] = {
     "one": {"people": 1, "crowd": False, "other": False, "area": "mid", "kept": True},
     "two": {"people": 2, "crowd": False, "other": False, "area": "mid", "kept": True},
-    "many": {"people": 4, "crowd": False, "other": False, "area": "mid", "kept": True},
-    "crowd": {"people": 1, "crowd": True, "other": False, "area": "mid", "kept": True},
-    "other": {"people": 1, "crowd": False, "other": True, "area": "mid", "kept": False},
+    "many": {"people": 4, "crowd": False, "other": False, "area": "mid", "kept": False},
+    "crowd": {"people": 1, "crowd": True, "other": False, "area": "mid", "kept": False},
+    "other": {"people": 1, "crowd": False, "other": True, "area": "mid", "kept": True},
+    "two_other": {"people": 2, "crowd": False, "other": True, "area": "mid", "kept": True},
     "small": {"people": 1, "crowd": False, "other": False, "area": "low", "kept": False},
     "large": {"people": 1, "crowd": False, "other": False, "area": "high", "kept": False},
     "none": {"people": 0, "crowd": False, "other": True, "area": "none", "kept": False},
@@ -130,6 +132,10 @@ def coco_scene(
     elif kind == "other":
         chair(0.03, 0.25)
         people.append((person((h, int(0.7 * w)), 0, int(0.3 * w)), 0))
+    elif kind == "two_other":
+        chair(0.75, 0.97)
+        for left in (0.0, 0.3):
+            people.append((person((h, int(0.45 * w)), 0, int(left * w)), 0))
     elif kind == "small":
         people.append((person((h // 3, w // 3), int(0.6 * h), int(0.6 * w)), 0))
     elif kind == "large":
@@ -185,7 +191,7 @@ def _annotation(segmentation, h: int, w: int, **fields) -> dict:
 
 def generate_coco_person_sample(
     root: str | Path,
-    train_repeats: int = 2,
+    train_repeats: int = 4,
     val_repeats: int = 1,
     size: tuple[int, int] = (192, 256),
     seed: int = 0,
