@@ -14,10 +14,14 @@ from typing import Any
 import hydra
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import Logger, WandbLogger
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from mattebench.callbacks import StopOnNonFiniteLoss
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """Fit, then test the best checkpoint; returns validation and test metrics."""
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
-    datamodule, model, trainer = _instantiate(cfg)
+    cfg = _resume_in_run_dir(cfg)
+    stages = [stage for stage in ("fit", "test") if cfg.get("train" if stage == "fit" else stage)]
+    datamodule, model, trainer = _instantiate(cfg, stages)
     if cfg.get("train"):
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _scalars(trainer.callback_metrics)
@@ -64,7 +70,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             f"ckpt_path={checkpoint} does not exist; pass a checkpoint written by train.py "
             "(<run dir>/checkpoints/*.ckpt)."
         )
-    datamodule, model, trainer = _instantiate(cfg)
+    datamodule, model, trainer = _instantiate(cfg, ["test"])
     trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
     metrics = _scalars(trainer.callback_metrics)
     finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
@@ -74,23 +80,49 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 def finish_run(
     trainer: Trainer, model: LightningModule, metrics: dict[str, Any], folder: Path
 ) -> None:
-    """Adds the model's parameter count to `metrics`, writes them to `metrics.json` in the run
-    directory and to the W&B run summary (what W&B's run table and comparer show), under the
-    same names."""
+    """Adds the model's parameter count and the number of corrupt training images skipped
+    (`data.corrupt=skip`) to `metrics`, writes them to `metrics.json` in the run directory and to
+    the W&B run summary (what W&B's run table and comparer show), under the same names."""
     metrics["params"] = sum(p.numel() for p in model.parameters())
+    testset = _testset(trainer.datamodule)
+    if testset is not None:  # what the test metrics were computed on: name and files' hash
+        metrics["testset"] = testset
+    skipped = getattr(trainer.datamodule, "skipped", None)
+    if skipped is not None:
+        metrics["data/skipped_corrupt"] = sum(skipped.values())
+        for message, times in skipped.items():
+            log.warning("skipped %d time(s): %s", times, message)
     write_metrics(metrics, folder / "metrics.json")
     for logger in trainer.loggers:
         if isinstance(logger, WandbLogger):
             logger.experiment.summary.update(metrics)
 
 
-def optimized_value(metrics: dict[str, Any], name: str | None) -> float | None:
-    """The metric a sweeper minimises; a missing name is an error listing the available ones."""
+def optimized_value(
+    metrics: dict[str, Any], name: str | None, sweeper_needs_it: bool = False
+) -> float | None:
+    """The metric a sweeper minimises. When it was not logged (`train=false`, a run shorter
+    than one validation, a diverged one) that is an error listing the available names if an
+    optimising sweeper needs the value, else a warning and None."""
     if not name:
         return None
     if name not in metrics:
-        raise KeyError(f"optimized_metric={name!r} was not logged; available: {sorted(metrics)}.")
+        message = f"optimized_metric={name!r} was not logged; available: {sorted(metrics)}."
+        if sweeper_needs_it:
+            raise KeyError(message)
+        log.warning("%s Nothing is returned to a sweeper.", message)
+        return None
     return float(metrics[name])
+
+
+def sweeper_optimises() -> bool:
+    """True in a multirun whose sweeper optimises the returned value (Optuna, ...), not
+    Hydra's basic grid sweeper, which ignores it."""
+    if not HydraConfig.initialized():
+        return False
+    hydra_cfg = HydraConfig.get()
+    basic = hydra_cfg.sweeper.get("_target_", "").endswith("BasicSweeper")
+    return hydra_cfg.mode == RunMode.MULTIRUN and not basic
 
 
 def write_metrics(metrics: dict[str, Any], path: Path) -> None:
@@ -99,13 +131,20 @@ def write_metrics(metrics: dict[str, Any], path: Path) -> None:
     log.info("Metrics written to %s", path)
 
 
-def _instantiate(cfg: DictConfig) -> tuple[LightningDataModule, LightningModule, Trainer]:
+def _instantiate(
+    cfg: DictConfig, stages: list[str]
+) -> tuple[LightningDataModule, LightningModule, Trainer]:
+    """The data is checked for `stages` before the model is built, so that a missing dataset
+    or a bad file is reported in seconds, not after the model and the trainer are set up."""
     log.info("Data <%s>, model <%s>", cfg.data._target_, cfg.model._target_)
     # Plain containers, not DictConfig: checkpoints then load with torch.load(weights_only=True).
     datamodule: LightningDataModule = hydra.utils.instantiate(cfg.data, _convert_="object")
+    datamodule.prepare_data()
+    for stage in stages:
+        datamodule.setup(stage)
     model: LightningModule = hydra.utils.instantiate(cfg.model, _convert_="object")
     loggers = _instantiate_group(cfg.get("logger"), Logger)
-    callbacks = _instantiate_group(cfg.get("callbacks"), Callback)
+    callbacks = [*_instantiate_group(cfg.get("callbacks"), Callback), StopOnNonFiniteLoss()]
     if not loggers:  # `logger=none`: a learning-rate monitor would have nowhere to write
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
@@ -149,13 +188,42 @@ def _best_checkpoint(trainer: Trainer) -> str | None:
     return best
 
 
-def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
-    out = {}
+def _scalars(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Lightning's logged values as floats. A NaN or infinite value is not a result: it is left
+    out, named under `non_finite` (so `metrics.json` shows it happened) and warned about."""
+    out: dict[str, Any] = {}
     for name, value in metrics.items():
         number = value.item() if isinstance(value, torch.Tensor) else float(value)
-        if not math.isnan(number):
+        if math.isfinite(number):
             out[name] = number
+        else:
+            out.setdefault("non_finite", []).append(name)
+            log.warning("%s is %s: not a result, left out of the metrics.", name, number)
     return out
+
+
+def _resume_in_run_dir(cfg: DictConfig) -> DictConfig:
+    """Resuming `<run>/checkpoints/last.ckpt` writes into `<run>` again (`resume_in_run_dir`),
+    so the checkpoint callback keeps its best score and best file, and the run stays one
+    directory; Hydra's new directory then holds only its own logs."""
+    ckpt = Path(cfg.ckpt_path) if cfg.get("ckpt_path") else None
+    if ckpt is None or not cfg.get("train") or not cfg.get("resume_in_run_dir", True):
+        return cfg
+    run = ckpt.resolve().parent.parent
+    if ckpt.parent.name != "checkpoints" or not (run / "config.yaml").is_file():
+        return cfg
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(run)
+    log.info("Resuming in the run directory of %s: %s", ckpt, run)
+    return cfg
+
+
+def _testset(datamodule: LightningDataModule | None) -> dict[str, Any] | None:
+    """`testset_info("test")` of a datamodule that tested on a built test set, else None."""
+    try:
+        return datamodule.testset_info("test")
+    except (AttributeError, RuntimeError):
+        return None
 
 
 def _finish_wandb() -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import hydra
-import torch
 from omegaconf import DictConfig
 
+from mattebench.errors import CheckpointError
 from mattebench.methods.base import MattingMethod
+from mattebench.models.checkpoints import read_checkpoint
 
 
 def load_method(
@@ -45,11 +46,11 @@ def load_checkpoint(method: MattingMethod, path: Path) -> None:
             f"ckpt_path={path} does not exist; pass a checkpoint written by train.py "
             "(<run dir>/checkpoints/*.ckpt), or weights=<official release file>."
         )
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = read_checkpoint(path)
     try:
         method.load_state_dict(state.get("state_dict", state))
     except RuntimeError as error:
-        raise RuntimeError(
+        raise CheckpointError(
             f"{path} does not fit model={type(method).__name__} as configured; pass the model "
             f"config it was trained with (see its run's config.yaml). {error}"
         ) from error

@@ -4,10 +4,10 @@ the run, and for a video input the encoding of the written frames into videos.""
 from __future__ import annotations
 
 import logging
-import shutil
 
 from omegaconf import DictConfig
 
+from mattebench.errors import UserError
 from mattebench.inference.compose import Background
 from mattebench.inference.guides import Guide
 from mattebench.inference.io import FrameSource, encode_video, mux_audio, require_ffmpeg
@@ -25,7 +25,9 @@ def infer(cfg: DictConfig) -> OutputFolder:
     source = FrameSource(cfg.input)
     if cfg.keep_audio and source.is_video:
         require_ffmpeg()
-    folder = OutputFolder(cfg.output, source.path, list(cfg.outputs), cfg.overwrite)
+    folder = OutputFolder(
+        cfg.output, source.path, list(cfg.outputs), cfg.overwrite, source.names, source.is_video
+    )
     background = Background(cfg.background)
     guides = {
         key: Guide(cfg[key], key, cfg.trimap_from_mask, cfg.trimap_band)
@@ -33,6 +35,14 @@ def infer(cfg: DictConfig) -> OutputFolder:
         if cfg.get(key)
     }
     method = load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights"))
+    untrained = not (cfg.get("ckpt_path") or cfg.get("weights"))
+    if untrained and any(True for _ in method.parameters()) and not cfg.allow_random_weights:
+        raise UserError(
+            f"model={cfg.model._target_.rsplit('.', 1)[-1]} has no weights to run: give "
+            "ckpt_path=<run dir>/checkpoints/<file>.ckpt (trained with train.py) or "
+            "weights=<official release>. To write the outputs of an untrained network anyway "
+            "(e.g. to try the pipeline), set allow_random_weights=true."
+        )
     options = Options(cfg.batch_size, cfg.device, cfg.precision, cfg.ofd, cfg.pad_multiple)
     run(Runner(method, options), source, folder, guides, background)
     if source.is_video:
@@ -59,4 +69,4 @@ def encode_outputs(
         else:
             encode_video(frames, video, source.fps)
         if not keep_frames:
-            shutil.rmtree(folder.root / kind)
+            folder.remove_frames(kind)

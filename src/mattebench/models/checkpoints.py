@@ -1,11 +1,67 @@
-"""What loading any method's checkpoint shares: unwrapping training wrappers, and error text."""
+"""What loading any method's checkpoint shares: reading the file safely, unwrapping training
+wrappers, telling what a checkpoint holds, and error text."""
 
 from __future__ import annotations
 
+import pickle
+import zipfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mattebench.errors import CheckpointError
 
 #: DataParallel/DDP (`module.`) and LightningModule attributes (`net.`, `model.`).
 WRAPPER_PREFIXES = ("module.", "net.", "model.")
+
+
+#: Key fragments that identify a method's checkpoint, for "the file looks like ..." messages.
+SIGNATURES = {
+    "a MODNet checkpoint": ("hr_branch.", "lr_branch.", "f_branch."),
+    "a BGMv2 checkpoint": ("aspp.", "refiner."),
+    "an HDMatt checkpoint": ("cpc.",),
+}
+
+
+def read_checkpoint(path: str | Path, trust: bool = False, flag: str = "") -> Any:
+    """`torch.load(path, weights_only=True)` on CPU, with errors that say what is wrong.
+
+    A pickle that holds Python objects besides tensors could run code while it loads, so it is
+    refused unless `trust` (the user's explicit `flag=true`, named in the message); a file that
+    is neither a zip nor a legacy torch pickle is "not a checkpoint"."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} does not exist.")
+    with path.open("rb") as f:
+        legacy_pickle = f.read(1) == b"\x80"  # torch.save before 1.6: a pickle, protocol 2+
+    if not (legacy_pickle or zipfile.is_zipfile(path)):
+        raise CheckpointError(
+            f"{path} is not a checkpoint (neither a torch.save zip nor a legacy torch pickle)."
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not trust)
+    except pickle.UnpicklingError as error:
+        if trust or "Weights only load failed" not in str(error):
+            raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+        raise CheckpointError(
+            f"{path} holds pickled Python objects besides tensors, and loading those could run "
+            f"code from the file, so it was refused. If you trust where it came from, set "
+            f"{flag or 'trust=True'} to load it anyway."
+        ) from None
+    except Exception as error:
+        raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+
+
+def describe(state: Mapping) -> str:
+    """What a state dict looks like: `a MODNet checkpoint (751 tensors)`, or its first keys."""
+    keys = [str(key) for key in state]
+    for kind, fragments in SIGNATURES.items():
+        if any(fragment in key for key in keys for fragment in fragments):
+            return f"{kind} ({len(keys)} tensors)"
+    shown = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+    return f"{len(keys)} entries ({shown})" if keys else "an empty state dict"
 
 
 def unwrap(

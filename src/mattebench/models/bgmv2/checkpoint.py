@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from torch import Tensor, nn
 
-from mattebench.models.checkpoints import mismatch_summary, unwrap
+from mattebench.errors import CheckpointError
+from mattebench.models.checkpoints import describe, mismatch_summary, read_checkpoint, unwrap
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +112,14 @@ def load_official_weights(
     with the refiner left at its initialisation (reported in `left_at_init`).
 
     With `strict=True`, any other missing or unexpected key or shape mismatch raises a
-    RuntimeError naming them; with `strict=False` matching keys load and the rest is reported.
-    `weights_only` is passed to `torch.load` (set False for trusted checkpoints holding objects).
+    `CheckpointError` (a RuntimeError) naming them; with `strict=False` matching keys load and
+    the rest is reported, but a file that does not provide the whole backbone is still an error:
+    it is not weights for this model, and training would go on from random weights unnoticed.
+    `weights_only=False` loads a trusted file holding Python objects (`read_checkpoint`).
     """
     state = path_or_state_dict
     if not isinstance(state, Mapping):
-        state = torch.load(Path(state), map_location="cpu", weights_only=weights_only)
+        state = read_checkpoint(state, trust=not weights_only, flag="model.trust_weights=true")
     state, ignored = unwrap(state, PREFIXES)
     report = LoadReport(ignored=ignored)
 
@@ -155,7 +157,15 @@ def load_official_weights(
             report.missing.append(name)
 
     if strict and (report.missing or report.unexpected or report.mismatched):
-        raise RuntimeError(mismatch_message(model, report, state))
+        raise CheckpointError(mismatch_message(model, report, state))
+    backbone = [key for key in own if key.startswith(OURS_BACKBONE)]
+    if not all(key in loaded for key in backbone):
+        absent = sum(key not in loaded for key in backbone)
+        raise CheckpointError(
+            f"{mismatch_message(model, report, state, strict=False)} {absent} of the "
+            f"{len(backbone)} backbone tensors did not load, so these are not weights for this "
+            "model."
+        )
     model.load_state_dict({**own, **loaded})
     report.loaded = len(loaded)
     if report.left_at_init:
@@ -163,16 +173,17 @@ def load_official_weights(
     return report
 
 
-def mismatch_message(model: nn.Module, report: LoadReport, state: Mapping) -> str:
+def mismatch_message(
+    model: nn.Module, report: LoadReport, state: Mapping, strict: bool = True
+) -> str:
     name = f"{type(model).__name__}({model.backbone.name!r})"
-    guess = guess_backbone(state)
+    looks = describe(state)
+    guess = guess_backbone(state) if looks.startswith("a BGMv2") else None
     if guess and guess != model.backbone.name:
-        name += f" (the checkpoint looks like a {guess!r} model)"
+        looks = f"{looks}: the checkpoint looks like a {guess!r} model"
     summary = mismatch_summary(report.missing, report.unexpected, report.mismatched)
-    return (
-        f"cannot load BGMv2 weights into {name}: {summary}. "
-        "Pass strict=False to load the keys that match."
-    )
+    advice = " Pass strict=False to load the keys that match." if strict else ""
+    return f"cannot load BGMv2 weights into {name}, given {looks}; {summary}.{advice}"
 
 
 def guess_backbone(state: Mapping) -> str | None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from mattebench.models.checkpoints import mismatch_summary, unwrap
+from mattebench.errors import CheckpointError
+from mattebench.models.checkpoints import describe, mismatch_summary, read_checkpoint, unwrap
 
 OFFICIAL_PREFIX = "module."  # nn.DataParallel
 BACKBONE = "backbone."
@@ -70,13 +71,15 @@ def load_official_weights(
     checkpoint loads into a `MODNet(prev_alpha=True)`: the previous-alpha input slice of the stem
     conv is set to zero (reported in `widened`), so the model reproduces the 3-channel one.
 
-    With `strict=True`, any missing or unexpected key or shape mismatch raises a RuntimeError
-    naming them; with `strict=False` the matching keys load and the rest is reported.
-    `weights_only` is passed to `torch.load`.
+    With `strict=True`, any missing or unexpected key or shape mismatch raises a
+    `CheckpointError` (a RuntimeError) naming them; with `strict=False` the matching keys load
+    and the rest is reported, but a file that does not provide the whole backbone is still an
+    error (it is not MODNet weights). `weights_only=False` loads a trusted file holding Python
+    objects (`read_checkpoint`).
     """
     state = path_or_state_dict
     if not isinstance(state, Mapping):
-        state = torch.load(Path(state), map_location="cpu", weights_only=weights_only)
+        state = read_checkpoint(state, trust=not weights_only, flag="model.trust_weights=true")
     state, ignored = unwrap(state, PREFIXES)
     state, dropped = drop_duplicate_backbone(state)
     report = LoadReport(ignored=ignored, duplicates_dropped=dropped)
@@ -98,7 +101,15 @@ def load_official_weights(
     report.missing = [key for key in own if key not in state]
 
     if strict and (report.missing or report.unexpected or report.mismatched):
-        raise RuntimeError(mismatch_message(model, report))
+        raise CheckpointError(mismatch_message(model, report, state))
+    backbone = [key for key in own if key.startswith(BACKBONE)]
+    absent = sum(key not in loaded for key in backbone)
+    if absent:
+        raise CheckpointError(
+            f"{mismatch_message(model, report, state, strict=False)} {absent} of the "
+            f"{len(backbone)} backbone tensors did not load, so these are not weights for this "
+            "model."
+        )
     model.load_state_dict({**own, **loaded})
     report.loaded = len(loaded)
     return report
@@ -115,7 +126,7 @@ def load_backbone_weights(
     does; the rest of the model keeps its initialisation."""
     state = path_or_state_dict
     if not isinstance(state, Mapping):
-        state = torch.load(Path(state), map_location="cpu", weights_only=weights_only)
+        state = read_checkpoint(state, trust=not weights_only, flag="model.trust_weights=true")
     state = {f"{BACKBONE}model.{k}": v for k, v in state.items()}
     return load_official_weights(model, {**model.state_dict(), **state}, strict=True)
 
@@ -159,13 +170,13 @@ def widen_stem(model: nn.Module, weight: Tensor) -> Tensor | None:
     return widened
 
 
-def mismatch_message(model: nn.Module, report: LoadReport) -> str:
+def mismatch_message(
+    model: nn.Module, report: LoadReport, state: Mapping, strict: bool = True
+) -> str:
     name = (
         f"MODNet(in_channels={model.in_channels}, hr_channels={model.hr_channels}, "
         f"prev_alpha={model.prev_alpha})"
     )
     summary = mismatch_summary(report.missing, report.unexpected, report.mismatched)
-    return (
-        f"cannot load MODNet weights into {name}: {summary}. "
-        "Pass strict=False to load the keys that match."
-    )
+    advice = " Pass strict=False to load the keys that match." if strict else ""
+    return f"cannot load MODNet weights into {name}, given {describe(state)}; {summary}.{advice}"
