@@ -13,6 +13,13 @@ Usage::
 
 ``--convention mmagic`` reproduces mmagic 1.x numbers (needs ``--trimap``; no MAD). Without a
 trimap, ``--region auto`` scores the whole image. The exit status is 2 on any error.
+
+Against a built test set (`mattebench.testsets`), the ground truth and trimaps are the set's
+files, matched by sample id, and the report names the set and its hash::
+
+    python -m mattebench.evaluate --testset data/testsets/photomatte85 --pred out/alpha
+    # a clip set, one `infer.py input=<set>/image/<clip> output=out/<clip>` per clip:
+    python -m mattebench.evaluate --testset <set> --pred out --pred-kind alpha
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import torch
 
 from mattebench.metrics import METRICS
 from mattebench.metrics.inputs import Convention, check_options, get_convention, prepare
+from mattebench.testsets.manifest import TestSetError, read_manifest
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
@@ -145,6 +153,36 @@ def match(
     ]
 
 
+def testset_cases(
+    testset: Path, pred_dir: Path, kind: str | None = None, *, allow_missing: bool = False
+) -> list[Case]:
+    """The samples of a built test set with their predictions: `<pred>/<id>.png`, or with
+    `kind` infer.py's layout `<pred>/<clip>/<kind>/<frame>.png` (one infer run per folder)."""
+    try:
+        manifest = read_manifest(testset)
+    except TestSetError as exc:
+        raise EvaluationError(str(exc)) from None
+    cases, missing = [], []
+    for sample in manifest["samples"]:
+        folder, _, name = sample["id"].rpartition("/")
+        stem = pred_dir / folder / kind / name if kind else pred_dir / sample["id"]
+        found = (stem.parent / f"{stem.name}{ext}" for ext in IMAGE_EXTENSIONS)
+        pred = next((path for path in found if path.is_file()), None)
+        if pred is None:
+            missing.append(sample["id"])
+            continue
+        files = {role: testset / name for role, name in sample["files"].items()}
+        cases.append(Case(sample["id"], pred, files["alpha"], files["trimap"]))
+    if missing:
+        message = f"{len(missing)} test sample(s) without a prediction in {pred_dir}"
+        if not allow_missing:
+            raise EvaluationError(f"{message}: {_list(missing)} (pass --allow-missing to skip)")
+        _warn(f"{message}; skipped: {_list(missing)}")
+    if not cases:
+        raise EvaluationError(f"no prediction for any sample of {testset} in {pred_dir}")
+    return cases
+
+
 def read_matte(path: Path) -> np.ndarray:
     """One H,W matte or trimap as the metrics accept it: uint8, or float64 in [0, 1].
 
@@ -223,7 +261,7 @@ def score_image(
 
 def evaluate_folder(
     pred_dir: str | Path,
-    alpha_dir: str | Path,
+    alpha_dir: str | Path | None,
     trimap_dir: str | Path | None = None,
     *,
     convention: str = "dim",
@@ -231,19 +269,32 @@ def evaluate_folder(
     force_known: bool | None = None,
     allow_missing: bool = False,
     on_image: Callable[[str, dict[str, float]], None] | None = None,
+    testset: str | Path | None = None,
+    pred_kind: str | None = None,
 ) -> dict[str, Any]:
     """Score every matched image; the result is what `write_reports` writes as JSON.
 
     ``region`` and ``force_known`` in the result are the resolved ones (``auto`` becomes
     ``unknown`` with a trimap, else ``image``), so a report says what was actually scored.
-    `on_image(name, scores)` is called after each image, for progress output.
+    `on_image(name, scores)` is called after each image, for progress output. With `testset`
+    (a built set's folder; `alpha_dir` and `trimap_dir` are then None) the set's files are
+    the ground truth (`testset_cases`) and the result carries its `testset` name and hash.
     """
-    has_trimap = trimap_dir is not None
+    has_trimap = trimap_dir is not None or testset is not None
     conv = check_arguments(convention, region, force_known, has_trimap=has_trimap)
-    preds = find_files(Path(pred_dir), "prediction")
-    alphas = find_files(Path(alpha_dir), "ground-truth alpha")
-    trimaps = find_files(Path(trimap_dir), "trimap") if trimap_dir is not None else None
-    cases = match(preds, alphas, trimaps, allow_missing=allow_missing)
+    extra: dict[str, Any] = {}
+    if testset is not None:
+        testset = Path(testset)
+        cases = testset_cases(testset, Path(pred_dir), pred_kind, allow_missing=allow_missing)
+        manifest = read_manifest(testset)
+        extra["testset"] = {"name": manifest["name"], "manifest_sha256": manifest["sha256"]}
+    else:
+        if alpha_dir is None:
+            raise EvaluationError("give --alpha (a folder of ground truth) or --testset")
+        preds = find_files(Path(pred_dir), "prediction")
+        alphas = find_files(Path(alpha_dir), "ground-truth alpha")
+        trimaps = find_files(Path(trimap_dir), "trimap") if trimap_dir is not None else None
+        cases = match(preds, alphas, trimaps, allow_missing=allow_missing)
 
     images: dict[str, dict[str, float]] = {}
     for case in cases:
@@ -258,6 +309,7 @@ def evaluate_folder(
         "images": images,
         "mean": {name: float(np.mean([s[name] for s in images.values()])) for name in names},
         "count": len(images),
+        **extra,
     }
 
 
@@ -310,7 +362,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description="Score predicted alpha mattes against ground truth, matched by file name.",
     )
     parser.add_argument("--pred", type=Path, required=True, help="folder of predicted alphas")
-    parser.add_argument("--alpha", type=Path, required=True, help="folder of ground-truth alphas")
+    parser.add_argument("--alpha", type=Path, help="folder of ground-truth alphas")
+    parser.add_argument(
+        "--testset",
+        type=Path,
+        help="a built test set's folder instead of --alpha/--trimap (predictions by sample id)",
+    )
+    parser.add_argument(
+        "--pred-kind",
+        help="with --testset: read infer.py outputs <pred>/<clip>/<kind>/<frame>.png (e.g. alpha)",
+    )
     parser.add_argument("--trimap", type=Path, help="folder of trimaps (0/128/255)")
     parser.add_argument(
         "--convention",
@@ -357,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             force_known=True if args.force_known else None,
             allow_missing=args.allow_missing,
             on_image=print_row,
+            testset=args.testset,
+            pred_kind=args.pred_kind,
         )
         names = list(results["mean"])
         print("-" * (12 * len(names) + 6))

@@ -32,6 +32,8 @@ class TestSet(Dataset):
     for image sets; `info()` then gives the hash of the files actually read.
     """
 
+    __test__ = False  # not a pytest class
+
     def __init__(self, folder: str | Path, plate: str = "perturbed", limit: int | None = None):
         assert plate in PLATES, f"plate must be one of {sorted(PLATES)}, got {plate!r}"
         self.folder, self.plate = Path(folder), plate

@@ -23,6 +23,8 @@ GENERATOR_VERSION = 1
 class TestSetError(RuntimeError):
     """A built test set that does not match its manifest or the requested protocol."""
 
+    __test__ = False  # not a pytest class
+
 
 def file_hash(path: Path) -> str:
     digest = hashlib.sha256()

@@ -48,11 +48,13 @@ class Built(NamedTuple):
 
 @dataclass(frozen=True)
 class Motion:
-    """Ranges of the two affines a clip's motion goes between (about the frame centre)."""
+    """Ranges of the two affines a clip's motion goes between (about the frame centre), and
+    the `frames` it takes (RVM's 100-frame samples), so its speed is the same in a short clip."""
 
     degrees: float = 5.0
     translate: float = 0.05
     scale: tuple[float, float] = (0.95, 1.05)
+    frames: int = 100
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         return np.array(
@@ -178,7 +180,7 @@ class VideoMatteClips(Protocol):
                 fgr, pha = _resize(fg.fgr, size), _resize(fg.pha, size)
                 if (i // len(clips)) % 2:  # RVM mirrors every other pass over the clips
                     fgr, pha = fgr[:, ::-1], pha[:, ::-1]
-                ratio = t / max(count - 1, 1)
+                ratio = min(t / self.motion.frames, 1.0)
                 warp = Motion.matrix((1 - ratio) * moves[0] + ratio * moves[1], size)
                 fgr, pha = _warp(fgr, warp), _warp(pha, warp)
                 meta = {

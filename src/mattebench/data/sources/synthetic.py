@@ -184,7 +184,7 @@ class Actor:
             size=(h, w),
             rng_seed=int(rng.integers(2**31)),
             x0=w * rng.uniform(0.3, 0.7),
-            vx=w * rng.uniform(-0.025, 0.025),
+            vx=w * rng.uniform(-0.01, 0.01),
             y0=h * rng.uniform(0.3, 0.42),
             head=h * rng.uniform(0.11, 0.16),
             skin=_SKIN[rng.integers(len(_SKIN))] + rng.normal(0, 8, 3),
@@ -199,7 +199,7 @@ class Actor:
         """(fgr uint8 H,W,3 RGB, pha uint8 H,W) of frame `t`."""
         h, w = self.size
         rng = np.random.default_rng([self.rng_seed, t])
-        cx, cy = self.x0 + self.vx * t, self.y0 + 0.02 * h * np.sin(0.7 * t)
+        cx, cy = self.x0 + self.vx * t, self.y0 + 0.02 * h * np.sin(0.3 * t)
         r = self.head
         head = np.zeros((h, w), np.uint8)
         cv2.ellipse(head, _pt(cx, cy), _pt(0.8 * r, r), 0, 0, 360, 255, -1, cv2.LINE_AA)
@@ -215,7 +215,7 @@ class Actor:
         ]
         cv2.fillPoly(body, [np.array(torso, np.int32)], 255, cv2.LINE_AA)
         cv2.rectangle(body, _pt(cx - 0.3 * r, cy + 0.5 * r), _pt(cx + 0.3 * r, top + 2), 255, -1)
-        swing = 0.4 * np.sin(0.9 * t)
+        swing = 0.4 * np.sin(0.3 * t)
         for side in (-1, 1):  # arms bent at the elbow, leaving a hole beside the torso
             arm = [
                 (cx + side * 2.0 * r, top + 0.5 * r),
@@ -255,7 +255,7 @@ class Actor:
 
         if self.prop:  # a translucent disc held at the side: alpha inside the shape
             disc = np.zeros((h, w), np.uint8)
-            centre = _pt(cx - 3.8 * r, cy + 2.2 * r + 0.1 * h * np.sin(0.4 * t))
+            centre = _pt(cx - 3.8 * r, cy + 2.2 * r + 0.1 * h * np.sin(0.2 * t))
             cv2.circle(disc, centre, int(0.8 * r), 255, -1, cv2.LINE_AA)
             cover = (disc.astype(np.float32) / 255)[..., None]
             fgr = fgr * (1 - cover) + self.shirt[1][::-1] * cover

@@ -1,0 +1,196 @@
+"""Built test sets: identical on every build, verified not rewritten, clips that are videos,
+native resolution, and items that hold only what a method may see."""
+
+import itertools
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from mattebench.data.sources import (
+    Composition1K,
+    PhotoMatte85,
+    generate_composition1k_sample,
+    generate_photomatte85_sample,
+)
+from mattebench.metrics import DtSSD
+from mattebench.testsets import (
+    BGMv2Composites,
+    PlatePerturbation,
+    Prepared,
+    TestSet,
+    TestSetError,
+    VideoMatteClips,
+    ensure,
+    read_manifest,
+)
+from mattebench.testsets.manifest import list_hash
+
+SMALL = (72, 96)  # clip sets at a quarter of the sample's 288x384, to keep the tests fast
+
+
+def clips(sources, root, seed=0, **kwargs):
+    protocol = VideoMatteClips("clips", resolution=kwargs.pop("resolution", SMALL), **kwargs)
+    return ensure(protocol, sources["test"], sources["test_backgrounds"], root, seed)
+
+
+def test_building_twice_gives_identical_manifests(sources, tmp_path):
+    a = clips(sources, tmp_path / "a")
+    b = clips(sources, tmp_path / "b")
+    assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()
+    manifest = read_manifest(a)
+    assert manifest["protocol"] == "rvm-videomatte" and manifest["seed"] == 0
+    assert manifest["sha256"] == list_hash(manifest["files"])
+    assert len(manifest["samples"]) == 32  # 4 clips x 8 frames
+    other = clips(sources, tmp_path / "c", seed=1)
+    assert read_manifest(other)["sha256"] != manifest["sha256"]
+
+
+def test_an_existing_set_is_verified_never_rewritten(sources, tmp_path):
+    folder = clips(sources, tmp_path)
+    alpha = folder / "alpha" / "0001" / "0003.png"
+    stamp = alpha.stat().st_mtime_ns
+    assert clips(sources, tmp_path) == folder
+    ensure(
+        VideoMatteClips("clips", SMALL),
+        sources["test"],
+        sources["test_backgrounds"],
+        tmp_path,
+        0,
+        verify=True,
+    )
+    assert alpha.stat().st_mtime_ns == stamp
+    with pytest.raises(TestSetError, match="seed differ"):
+        clips(sources, tmp_path, seed=5)
+    alpha.write_bytes(alpha.read_bytes() + b"\0")
+    with pytest.raises(TestSetError, match=r"alpha/0001/0003\.png does not match"):
+        ensure(
+            VideoMatteClips("clips", SMALL),
+            sources["test"],
+            sources["test_backgrounds"],
+            tmp_path,
+            0,
+            verify=True,
+        )
+    assert alpha.read_bytes().endswith(b"\0")  # left as found
+
+
+def test_a_folder_that_is_not_a_test_set_is_left_alone(sources, tmp_path):
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "notes.txt").write_text("mine")
+    with pytest.raises(TestSetError, match=r"without a manifest\.json"):
+        clips(sources, tmp_path)
+    assert os.listdir(tmp_path) == ["clips"]
+    assert os.listdir(tmp_path / "clips") == ["notes.txt"]
+
+
+def test_clips_are_videos_one_background_one_smooth_motion(sources, tmp_path):
+    dataset = TestSet(clips(sources, tmp_path, resolution=None))
+    dtssd = DtSSD()
+    by_clip: dict[str, list] = {}
+    for item in dataset:
+        by_clip.setdefault(item["meta"]["clip"], []).append(item)
+    assert len(by_clip) == 4
+    for frames in by_clip.values():
+        assert [f["meta"]["index"] for f in frames] == list(range(8))
+        for a, b in itertools.pairwise(frames):
+            fg_a, fg_b = a["alpha"] > 0.5, b["alpha"] > 0.5
+            assert (fg_a & fg_b).sum() / (fg_a | fg_b).sum() > 0.9  # consecutive frames overlap
+            torch.testing.assert_close(a["bgr"], b["bgr"])  # one plate per clip
+        for f in frames:
+            dtssd.update(f["alpha"][None], f["alpha"][None], clip_ids=f["meta"]["clip"])
+    assert dtssd.compute() == 0  # the ground truth as prediction does not flicker
+    manifest = read_manifest(dataset.folder)
+    backgrounds = {
+        s["clip"]: {t["background"] for t in manifest["samples"] if t["clip"] == s["clip"]}
+        for s in manifest["samples"]
+    }
+    assert all(len(b) == 1 for b in backgrounds.values())
+    assert len({next(iter(b)) for b in backgrounds.values()}) == 4  # a different one per clip
+
+
+def test_items_hold_the_declared_inputs_and_the_ground_truth_only(sources, tmp_path):
+    folder = clips(sources, tmp_path)
+    perturbed, clean = TestSet(folder)[9], TestSet(folder, plate="clean")[9]
+    assert set(perturbed) == {"image", "alpha", "fgr", "trimap", "bgr", "meta"}
+    assert perturbed["image"].shape == (3, *SMALL)
+    assert set(perturbed["trimap"].unique().tolist()) <= {0.0, 0.5, 1.0}
+    assert perturbed["meta"] == {
+        "testset": "clips", "source": "clips", "id": "0001/0001", "size": SMALL,
+        "clip": "0001", "index": 1,
+    }  # fmt: skip
+    a, f = clean["alpha"], clean["fgr"]
+    torch.testing.assert_close(
+        clean["image"], a * f + (1 - a) * clean["bgr"], atol=0.5 / 255 + 1e-6, rtol=0
+    )
+    error = (perturbed["bgr"] - clean["bgr"]).abs().mean()
+    assert 0.02 < error < 0.3  # the perturbed plate is the default, and it differs
+
+
+def test_limit_keeps_clips_whole_and_names_the_files_read(sources, tmp_path):
+    folder = clips(sources, tmp_path)
+    subset = TestSet(folder, limit=6)
+    assert [(s["clip"], s["index"]) for s in subset.samples] == [
+        (f"{c:04d}", t) for c in range(4) for t in range(2)
+    ]
+    info, full = subset.info(), TestSet(folder).info()
+    assert (info["samples"], info["of"], full["samples"]) == (8, 32, 32)
+    assert full["manifest_sha256"] == read_manifest(folder)["sha256"] != info["manifest_sha256"]
+
+
+def test_bgmv2_protocol_each_foreground_at_native_size_over_k_backgrounds(sources, tmp_path):
+    root = generate_photomatte85_sample(tmp_path / "pm85", images=2, size=(96, 64))
+    protocol = BGMv2Composites("pm", backgrounds_per_foreground=3)
+    folder = ensure(protocol, PhotoMatte85(root), sources["test_backgrounds"], tmp_path, 0)
+    manifest = read_manifest(folder)
+    assert len(manifest["samples"]) == 6
+    assert {s["source_id"] for s in manifest["samples"]} == {"photomatte_0000", "photomatte_0001"}
+    assert len({s["background"] for s in manifest["samples"]}) == 6
+    dataset = TestSet(folder)
+    assert dataset.same_size and dataset[0]["image"].shape == (3, 96, 64)
+    assert "clip" not in dataset[0]["meta"]
+
+
+def test_prepared_sets_keep_the_dataset_trimaps_at_native_size(tmp_path):
+    root = generate_composition1k_sample(
+        tmp_path / "c1k", train_foregrounds=(1, 0), test_foregrounds=1
+    )
+    source = Composition1K(root / "Combined_Dataset", "test")
+    folder = ensure(Prepared("c1k"), source, None, tmp_path / "sets", 0)
+    dataset = TestSet(folder)
+    assert len(dataset) == 20
+    for k in (0, 13):
+        item, official = dataset[k], source[k]
+        assert item["meta"]["id"] == official.meta["id"]
+        np.testing.assert_array_equal(item["trimap"][0].numpy(), official.trimap)
+        assert tuple(item["image"].shape[1:]) == official.pha.shape  # native resolution
+        assert "bgr" in item and "bgr_clean" not in item
+
+
+def test_the_plate_perturbation_follows_its_ranges():
+    plate = np.full((32, 32, 3), 128, np.uint8)
+    rng = np.random.default_rng(0)
+    none = PlatePerturbation(shift=0, gamma=(1, 1), noise_mean=0, noise_std=(0, 0))
+    np.testing.assert_array_equal(none(plate, rng), plate)
+    darker = PlatePerturbation(shift=0, gamma=(1.15, 1.15), noise_mean=0, noise_std=(0, 0))
+    assert darker(plate, rng).mean() < 128
+    noisy = PlatePerturbation()(plate, rng)
+    assert noisy.dtype == np.uint8 and 0.08 * 255 * 0.8 < noisy.std() < 0.15 * 255 * 1.2
+
+
+@pytest.mark.slow
+def test_the_command_line_builds_then_verifies_every_set_of_a_config(tmp_path, capsys):
+    from mattebench.testsets.__main__ import main
+
+    overrides = ["data=photomatte85_sample", f"paths.data_dir={tmp_path}"]
+    assert main(["build", *overrides]) == 0
+    built = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in built] == ["val", "test"]
+    assert main(["verify", *overrides]) == 0
+    assert capsys.readouterr().out.splitlines() == built
+    manifest = json.loads(
+        (tmp_path / "samples/testsets/photomatte85_sample/manifest.json").read_text()
+    )
+    assert manifest["protocol"] == "bgmv2-images" and len(manifest["samples"]) == 6
