@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 MARKER = ".mattebench_sample.json"
-VERSION = 1  # bump when the generated images change, so `ensure_*` regenerates old copies
+VERSION = 2  # bump when the generated images change, so `ensure_*` regenerates old copies
 _JPEG = [cv2.IMWRITE_JPEG_QUALITY, 95]
 _SKIN = np.array(
     [
