@@ -22,7 +22,6 @@ from mattebench.methods.base import Batch, MattingMethod, Prediction
 from mattebench.methods.policy import InferencePolicy
 from mattebench.models.bgmv2 import MattingBase, MattingRefine, load_official_weights
 
-
 #: `eval_sizes` keys -> the attributes of `MattingRefine` they set.
 EVAL_SETTINGS = {
     "max_pixels": "max_pixels",
