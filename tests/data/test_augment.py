@@ -1,4 +1,7 @@
-"""BGMv2 augmentations: shared geometry per sample, the official resize semantics, batch ops."""
+"""BGMv2 augmentations: shared geometry per sample, the official resize semantics, batch ops.
+
+The per-sample distributions against the specification: `test_augment_distributions.py`.
+"""
 
 import pickle
 
@@ -7,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from mattebench.data import BatchAugment, PerSampleAugment, composite
-from mattebench.data.augment import affine_matrix
+from mattebench.data import BatchAugment, bgmv2_augment, composite
+from mattebench.data.geometry import affine_matrix
+from mattebench.data.transforms import seed_pipeline
 
 NO_FILTERS = {"blur_p": 0.0, "sharpen_p": 0.0}
 
@@ -28,7 +32,7 @@ def square_sample() -> tuple[np.ndarray, np.ndarray]:
 def test_fgr_and_pha_share_geometry(seed, blur):
     fgr, pha = square_sample()
     filters = {"blur_p": 1.0, "sharpen_p": 1.0} if blur else NO_FILTERS
-    augment = PerSampleAugment(**filters)
+    augment = bgmv2_augment(128, **filters)
     rng = np.random.default_rng(seed)
     out_fgr, out_pha = augment.foreground(fgr, pha, 128, rng, train=True)
     assert out_fgr.shape == (128, 128, 3) and out_pha.shape == (128, 128)
@@ -40,10 +44,20 @@ def test_fgr_and_pha_share_geometry(seed, blur):
     assert (red[outside] < 0.35).all()  # blue foreground or zero fill, never the square
 
 
+def test_previous_alpha_gets_the_foregrounds_geometry():
+    """`prev_pha` is an extra target of the foreground pipeline: the same warp, flip, filters."""
+    fgr, pha = square_sample()
+    pipeline = bgmv2_augment(96, blur_p=0.5, sharpen_p=0.5).pipelines[("foreground", True)]
+    for seed in range(10):
+        seed_pipeline(pipeline, seed)
+        out = pipeline(image=fgr, mask=pha, prev_pha=pha.copy())
+        np.testing.assert_array_equal(out["prev_pha"], out["mask"])
+
+
 def test_flips_move_fgr_and_pha_together():
     fgr, pha = square_sample()
-    augment = PerSampleAugment(flip_p=1.0, **NO_FILTERS, jitter=(0, 0, 0, 0))
-    plain = PerSampleAugment(flip_p=0.0, **NO_FILTERS, jitter=(0, 0, 0, 0))
+    augment = bgmv2_augment(128, flip_p=1.0, **NO_FILTERS, jitter=(0, 0, 0, 0))
+    plain = bgmv2_augment(128, flip_p=0.0, **NO_FILTERS, jitter=(0, 0, 0, 0))
     f1, p1 = augment.foreground(fgr, pha, 128, np.random.default_rng(0))
     f0, p0 = plain.foreground(fgr, pha, 128, np.random.default_rng(0))
     np.testing.assert_array_equal(p1, p0[:, ::-1])
@@ -55,7 +69,7 @@ def test_scale_one_is_bgmv2s_resize_and_centre_crop():
     y, x = np.mgrid[0:200, 0:300]
     image = np.stack([x * 255 / 299, y * 255 / 199, (x + y) % 256], -1).astype(np.uint8)
     still = {"degrees": (0, 0), "translate": (0, 0), "shear": (0, 0)}
-    augment = PerSampleAugment(val_fgr_scale=(1, 1), **still)
+    augment = bgmv2_augment(100, val_fgr_scale=(1, 1), **still)
     out, _ = augment.foreground(image, image[..., 0], 100, np.random.default_rng(0), train=False)
     expected = cv2.resize(image, (150, 100), interpolation=cv2.INTER_LINEAR)[:, 25:125]
     np.testing.assert_allclose(out[..., :2] * 255, expected[..., :2], atol=1.5)
@@ -63,7 +77,7 @@ def test_scale_one_is_bgmv2s_resize_and_centre_crop():
 
 def test_background_scale_of_at_least_one_covers_the_crop():
     still = {"degrees": (0, 0), "translate": (0, 0), "shear": (0, 0)}
-    augment = PerSampleAugment(**still, jitter=(0, 0, 0, 0), **NO_FILTERS)
+    augment = bgmv2_augment(64, **still, jitter=(0, 0, 0, 0), **NO_FILTERS)
     plate = np.full((90, 400, 3), 128, np.uint8)
     for seed in range(20):  # (rotation and translation may uncover a strip, as in BGMv2)
         out = augment.background(plate, 64, np.random.default_rng(seed), train=True)
@@ -73,7 +87,7 @@ def test_background_scale_of_at_least_one_covers_the_crop():
 def test_per_sample_augment_is_reproducible_and_in_range():
     fgr, pha = square_sample()
     bgr = np.random.default_rng(0).integers(0, 256, (150, 220, 3), dtype=np.uint8)
-    augment = PerSampleAugment(blur_p=0.5, sharpen_p=0.5)
+    augment = bgmv2_augment(96, blur_p=0.5, sharpen_p=0.5)
     a = augment(fgr, pha, bgr, 96, np.random.default_rng(3))
     b = augment(fgr, pha, bgr, 96, np.random.default_rng(3))
     c = augment(fgr, pha, bgr, 96, np.random.default_rng(4))
@@ -81,6 +95,19 @@ def test_per_sample_augment_is_reproducible_and_in_range():
         np.testing.assert_array_equal(x, y)
         assert x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1
     assert not np.array_equal(a[2], c[2])
+
+
+def test_a_pipeline_of_the_wrong_size_is_a_clear_error():
+    fgr, pha = square_sample()
+    with pytest.raises(ValueError, match=r"wants 64x64.*size: \$\{data.size\}"):
+        bgmv2_augment(96).foreground(fgr, pha, 64, np.random.default_rng(0))
+
+
+def test_a_missing_pipeline_is_a_clear_error():
+    augment = bgmv2_augment(32)
+    augment.pipelines[("natural", True)] = None
+    with pytest.raises(ValueError, match=r"data\.sample_augment\.natural"):
+        augment.natural(*square_sample(), 32, np.random.default_rng(0))
 
 
 def test_affine_matrix_maps_centre_to_centre_plus_shift():
@@ -172,34 +199,3 @@ def test_batch_augment_pickles_with_its_random_state():
     assert torch.equal(
         augment._select(0.5, 16, torch.device("cpu")), copy._select(0.5, 16, torch.device("cpu"))
     )
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_rescale_crop_keeps_geometry_aligned(seed):
-    from mattebench.data.augment import RescaleCrop
-
-    fgr, pha = square_sample()
-    trimap = (pha > 0).astype(np.float32)
-    bgr = np.dstack([pha] * 3)  # a plate that marks the square too
-    crop = RescaleCrop(128)
-    out = crop(np.random.default_rng(seed), fgr=fgr, alpha=pha, bgr=bgr, trimap=trimap)
-    assert all(v.shape[:2] == (128, 128) for v in out.values())
-    assert out["fgr"].dtype == np.uint8 and out["trimap"].dtype == np.float32
-    assert set(np.unique(out["trimap"])) <= {0.0, 1.0}  # nearest for labels
-    inside = out["alpha"] > 250
-    red, blue = out["fgr"][..., 0].astype(int), out["fgr"][..., 2].astype(int)
-    assert (red[inside] > blue[inside]).all() and (red[out["alpha"] < 5] < 128).all()
-    np.testing.assert_array_equal(out["bgr"][..., 0], out["alpha"])
-    assert ((out["trimap"] == 1) == (out["alpha"] > 127)).mean() > 0.99
-
-
-def test_rescale_crop_scale_range():
-    from mattebench.data.augment import RescaleCrop
-
-    crop = RescaleCrop(100, scale=(1.0, 1.5))
-    for seed in range(50):
-        new_h, new_w, top, left = crop.params((200, 300), np.random.default_rng(seed))
-        assert 100 <= new_h <= 150 and abs(new_w / new_h - 1.5) < 0.02
-        assert 0 <= top <= new_h - 100 and 0 <= left <= new_w - 100
-    small = RescaleCrop(64, scale=(0.5, 0.5))(np.random.default_rng(0), a=np.ones((40, 80)))
-    assert small["a"].shape == (64, 64) and small["a"][:32].all() and not small["a"][32:].any()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mattebench.data import CompositionDataset, MattingDataModule, PerSampleAugment
+from mattebench.data import CompositionDataset, MattingDataModule, bgmv2_augment
 from mattebench.data.datasets import CorruptImageWarning
 from mattebench.data.sources import (
     AIM500,
@@ -302,7 +302,7 @@ def test_alpha_of_the_wrong_size_names_both_files(samples, tmp_path):
 def test_eval_items_use_the_dataset_trimap_and_image_resized(samples):
     root = samples["composition1k"] / "Combined_Dataset"
     source = Composition1K(root, "test")
-    dataset = CompositionDataset(source, None, PerSampleAugment(), 64, train=False)
+    dataset = CompositionDataset(source, None, bgmv2_augment(64), 64, train=False)
     item = dataset[5]
     assert set(item) == {"image", "alpha", "fgr", "bgr", "trimap", "meta"}
     assert item["image"].shape == (3, 64, 64) and item["trimap"].shape == (1, 64, 64)
@@ -310,7 +310,7 @@ def test_eval_items_use_the_dataset_trimap_and_image_resized(samples):
     np.testing.assert_array_equal(item["trimap"][0].numpy(), expected)
     assert item["meta"]["size"] == (120, 160)
 
-    full = CompositionDataset(source, None, PerSampleAugment(), 64, train=False, prepared="full")
+    full = CompositionDataset(source, None, bgmv2_augment(64), 64, train=False, prepared="full")
     item = full[5]
     np.testing.assert_array_equal(item["trimap"][0].numpy(), source[5].trimap)
     np.testing.assert_allclose(item["image"].numpy().transpose(1, 2, 0), source[5].image / 255)
@@ -334,7 +334,7 @@ def test_datamodule_tests_on_aim500_with_its_own_trimaps(samples):
 
 
 def test_natural_images_cannot_be_trained_on(samples):
-    dataset = CompositionDataset(AIM500(samples["aim500"]), None, PerSampleAugment(), 64, True)
+    dataset = CompositionDataset(AIM500(samples["aim500"]), None, bgmv2_augment(64), 64, True)
     with pytest.raises(ValueError, match="no foreground colour"):
         dataset[0]
 
@@ -363,7 +363,7 @@ def test_skip_policy_skips_and_counts_a_corrupt_training_file(samples, tmp_path)
     assert len(replaced) == 1 and replaced[0]["id"] != "person_003"
     assert dm.datasets["train"].skipped == list(dm.skipped)
     # the replacement is deterministic
-    again = CompositionDataset(dm.train, backgrounds, PerSampleAugment(), 64, True, corrupt="skip")
+    again = CompositionDataset(dm.train, backgrounds, bgmv2_augment(64), 64, True, corrupt="skip")
     with pytest.warns(CorruptImageWarning):
         first = again[3]["meta"]["id"]
     assert again[3]["meta"]["id"] == first

@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from mattebench.data import CompositionDataset, PerSampleAugment
+from mattebench.data import CompositionDataset, bgmv2_augment
+from mattebench.data.sources.base import decode_at_least
 from mattebench.data.temporal import PreviousAlpha
 
 
@@ -12,7 +13,7 @@ def dataset(sources, **kwargs) -> CompositionDataset:
     foregrounds.scan()
     backgrounds.scan()
     return CompositionDataset(
-        foregrounds, backgrounds, PerSampleAugment(), 64, train=True, seed=5, fixed=True, **kwargs
+        foregrounds, backgrounds, bgmv2_augment(64), 64, train=True, seed=5, fixed=True, **kwargs
     )
 
 
@@ -21,7 +22,8 @@ def test_prev_alpha_is_the_previous_frame_under_the_same_geometry(sources):
     clip = next(iter(data.foregrounds.by_clip.values()))
     i = clip[3]
     item = data[i]
-    prev = data.foregrounds[i - 1]
+    with decode_at_least(data.augment.min_source_side("foreground", True)):  # as training reads
+        prev = data.foregrounds[i - 1]
     replay = np.random.default_rng([5, i])  # the fixed per-sample generator of item i,
     replay.integers(len(data.backgrounds))  # after its draw of a background
     expected = data.augment.foreground(prev.fgr, prev.pha, 64, replay, True)[1]

@@ -10,6 +10,7 @@ protocol, identical for every method and run, at their native resolution.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,11 +19,12 @@ from typing import Any
 import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
-from torch.utils.data import DataLoader, RandomSampler, Sampler
+from torch.utils.data import DataLoader, Sampler
 
-from mattebench.data.augment import BatchAugment, PerSampleAugment
+from mattebench.data.augment import BatchAugment
 from mattebench.data.compose import composite
 from mattebench.data.datasets import CompositionDataset, collate, seed_worker
+from mattebench.data.sample_augment import PerSampleAugment, bgmv2_augment
 from mattebench.data.sources.base import Source
 from mattebench.data.temporal import PreviousAlpha
 from mattebench.testsets.build import ensure
@@ -53,10 +55,12 @@ class MattingDataModule(LightningDataModule):
         val_samples: read this many samples of the built validation set (`TestSet`'s
             `limit`: evenly spread images, or the first frames of every clip); None for all.
         test_samples: likewise for the test set (None: all, the default).
-        seed: seeds the training streams (per rank): sample draws, worker seeds, batch draws.
+        seed: seeds the training stream: order, sample draws, batch draws, each a function of
+            (seed, epoch, index) so that workers and resuming do not change it (`sampling`).
         eval_seed: the seed the val/test sets are built with; apart from `seed` so that a
             multirun over seeds evaluates every run on the same files.
-        sample_augment: a `PerSampleAugment` or its keyword arguments (default: BGMv2 base).
+        sample_augment: a `PerSampleAugment` (the data configs declare its albumentations
+            pipelines), or keyword arguments of `bgmv2_augment` (default: BGMv2 base at `size`).
         batch_augment: a `BatchAugment` or its keyword arguments (default: BGMv2 base).
         fixed_train: augment each training sample the same way every epoch (draws seeded by the
             sample, per-batch draws by the batch's samples), e.g. to overfit a batch; the
@@ -140,7 +144,9 @@ class MattingDataModule(LightningDataModule):
         self.size, self.batch_size, self.num_workers = size, batch_size, num_workers
         self.val_samples, self.test_samples = val_samples, test_samples
         self.seed, self.eval_seed = seed, eval_seed
-        self.sample_augment = _build(sample_augment, PerSampleAugment)
+        if not isinstance(sample_augment, PerSampleAugment):
+            sample_augment = bgmv2_augment(size, **(sample_augment or {}))
+        self.sample_augment = sample_augment
         self.batch_augment = _build(batch_augment, BatchAugment)
         self.pin_memory = pin_memory and torch.cuda.is_available()
         self.persistent_workers = persistent_workers and num_workers > 0
@@ -182,7 +188,6 @@ class MattingDataModule(LightningDataModule):
                     if split == "train"
                     else self._testset(split, foregrounds, backgrounds)
                 )
-        self.batch_augment.manual_seed(_derive(self.seed, self._rank, 2))
 
     @property
     def _rank(self) -> int:
@@ -195,7 +200,7 @@ class MattingDataModule(LightningDataModule):
             self.sample_augment,
             self.size,
             train=True,
-            seed=_derive(self.seed, self._rank, 1),
+            seed=_derive(self.seed, 1),  # items are seeded by (seed, epoch, index): see sampling
             fixed=self.fixed_train,
             corrupt=self.corrupt,
             prev_alpha=self.prev_alpha,
@@ -246,13 +251,17 @@ class MattingDataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         # drop_last: a last batch of 1 breaks BatchNorm in training (BGMv2 issue #123)
-        sampler = None
-        if self.epoch_images is not None and "train" in self.datasets:
-            generator = torch.Generator().manual_seed(_derive(self.seed, self._rank, 4))
-            sampler = RandomSampler(
-                self.datasets["train"], num_samples=self.epoch_images, generator=generator
-            )
-        return self._loader("train", shuffle=sampler is None, drop_last=True, sampler=sampler)
+        if "train" not in self.datasets:
+            raise RuntimeError("no train dataset: call setup('fit') first")
+        world = self.trainer.world_size if self.trainer is not None else 1
+        sampler = EpochSampler(
+            len(self.datasets["train"]),
+            _derive(self.seed, 4),
+            num_samples=self.epoch_images,
+            num_replicas=world,
+            rank=self._rank,
+        )
+        return self._loader("train", drop_last=True, sampler=sampler)
 
     def val_dataloader(self) -> DataLoader | list:
         return self._loader("val") if self.val is not None else []
@@ -266,7 +275,6 @@ class MattingDataModule(LightningDataModule):
     def _loader(
         self,
         split: str,
-        shuffle: bool = False,
         drop_last: bool = False,
         sampler: Sampler | None = None,
     ) -> DataLoader:
@@ -277,7 +285,6 @@ class MattingDataModule(LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=1 if varied else self.batch_size_per_device,
-            shuffle=shuffle,
             sampler=sampler,
             drop_last=drop_last,
             num_workers=self.num_workers,
@@ -316,8 +323,10 @@ class MattingDataModule(LightningDataModule):
         for meta in batch.get("meta", []):
             self._skipped.update(meta.get("skipped", ()))
         if self.trainer is not None and self.trainer.training:
-            if self.fixed_train:
-                self.batch_augment.manual_seed(_derive(self.seed, *_indices(batch)))
+            # Seeded by the batch's items (and epoch), like the items themselves: the same
+            # draws whatever the workers, and again after a resume (see `sampling`).
+            epoch = () if self.fixed_train else (self.trainer.current_epoch,)
+            self.batch_augment.manual_seed(_derive(self.seed, 2, *epoch, *_indices(batch)))
             if _is_natural(batch):  # a real photo (segmentation): nothing to composite
                 return self.batch_augment.crop(dict(batch))
             return self.batch_augment(batch)
@@ -325,6 +334,28 @@ class MattingDataModule(LightningDataModule):
             batch = {**batch, "image": composite(batch["fgr"], batch["alpha"], batch["bgr"])}
         return batch
 
+
+    # --- checkpoints ---
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in Lightning checkpoints. The training stream needs no saved generator state
+        (every draw is a function of seed, epoch and index), so this records what a resume must
+        agree with, and the corrupt files skipped so far (so counts add up across a resume)."""
+        return {
+            "seed": self.seed,
+            "epoch_images": self.epoch_images,
+            "skipped": dict(self._skipped),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for key in ("seed", "epoch_images"):
+            if key in state and state[key] != getattr(self, key):
+                warnings.warn(
+                    f"resuming with data.{key}={getattr(self, key)}, but the checkpoint was "
+                    f"trained with {state[key]}: the run will not continue the same data stream.",
+                    stacklevel=2,
+                )
+        self._skipped = Counter(state.get("skipped", {}))
 
 def _build(value, cls):
     if value is None:

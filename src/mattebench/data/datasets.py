@@ -16,11 +16,16 @@ import cv2
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset, default_collate, get_worker_info
+from torch.utils.data import Dataset, default_collate
 
-from mattebench.data.augment import PerSampleAugment
 from mattebench.data.compose import composite
-from mattebench.data.sources.base import Background, CorruptImageError, Foreground
+from mattebench.data.sample_augment import PerSampleAugment
+from mattebench.data.sources.base import (
+    Background,
+    CorruptImageError,
+    Foreground,
+    decode_at_least,
+)
 from mattebench.data.temporal import PreviousAlpha
 from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
 
@@ -28,13 +33,14 @@ from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
 class CompositionDataset(Dataset):
     """Foreground `i` of a source with a background, both augmented to `size`².
 
-    Training: a random background and the per-sample training augmentation, drawn from this
-    dataset's generator (reseeded per DataLoader worker by `seed_worker`), or with `fixed=True`
-    from a generator seeded by `(seed, i)`, so sample `i` repeats exactly every epoch (to overfit
-    a batch). Evaluation (`train=False`): background `i % len(backgrounds)` — BGMv2's
-    `ZipDataset` pairing — and the validation affine drawn from a generator seeded by
-    `(seed, i)`, so every run and every method sees the same images; a BGMv2-protocol `trimap`
-    is added.
+    Training: a random background and the per-sample training augmentation, drawn from a
+    generator seeded by `(seed, epoch, i)` — the sampler (`sampling.EpochSampler`) gives each
+    index as an `(epoch, k)` pair — so the stream does not depend on the number of workers and a
+    resumed run draws what an uninterrupted one would; with `fixed=True` from `(seed, i)`, so
+    sample `i` repeats exactly every epoch (to overfit a batch). Evaluation (`train=False`):
+    background `i % len(backgrounds)` — BGMv2's `ZipDataset` pairing — and the validation
+    affine drawn from a generator seeded by `(seed, i)`, so every run and every method sees the
+    same images; a BGMv2-protocol `trimap` is added.
 
     Evaluation items that carry their own `image` (pre-composited or real), `trimap` and/or
     `bgr` (`sources.images.Sample`: Composition-1K test, AIM-500) are not augmented and need no
@@ -100,21 +106,19 @@ class CompositionDataset(Dataset):
         self.prev_alpha, self.train_trimap = prev_alpha, train_trimap
         self.skipped: list[str] = []
         self._warned: set[str] = set()
-        self.reseed(seed)
-
-    def reseed(self, seed: int) -> None:
-        """Restart the training draws (each DataLoader worker gets its own seed)."""
-        self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, k: int) -> dict[str, Any]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, Any]:
+        """`key`: an index, or an `(epoch, index)` pair from `EpochSampler` (training)."""
+        epoch, k = key if isinstance(key, tuple) else (0, key)
         i = self.indices[k]
-        rng = np.random.default_rng([self.seed, i]) if self.fixed else self.rng
+        rng = np.random.default_rng([self.seed, i] if self.fixed else [self.seed, epoch, i])
         skipped: list[str] = []
-        fg, i = self._fetch(self.foregrounds, i, 0, skipped)
         segmentation = getattr(self.foregrounds, "segmentation", False)
+        with self._decoding(self.foregrounds, "natural" if segmentation else "foreground"):
+            fg, i = self._fetch(self.foregrounds, i, 0, skipped)
         if not self.train and _carries_own(fg):
             item = self._prepared(fg)
         elif segmentation and getattr(fg, "image", None) is not None:
@@ -144,7 +148,8 @@ class CompositionDataset(Dataset):
                 f"{fg.meta.get('source')} items need a background folder to be composited onto"
             )
         j = int(rng.integers(n)) if self.train else i % n  # random, or BGMv2's zip pairing
-        bg, j = self._fetch(self.backgrounds, j, 1, skipped)
+        with self._decoding(self.backgrounds, "background"):
+            bg, j = self._fetch(self.backgrounds, j, 1, skipped)
         replay = copy.deepcopy(rng)  # the previous frame gets the same geometry as this one
         fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng, train=self.train)
         item = {"fgr": _chw(fgr), "alpha": _chw(pha), "bgr": _chw(bgr)}
@@ -176,7 +181,8 @@ class CompositionDataset(Dataset):
             return None
         if not any(i in r and i - 1 in r for r in clips.values()):
             return np.zeros((self.size, self.size), np.float32)
-        prev = self.foregrounds[i - 1]
+        with self._decoding(self.foregrounds, "foreground"):
+            prev = self.foregrounds[i - 1]
         return self.augment.foreground(prev.fgr, prev.pha, self.size, replay, self.train)[1]
 
     def _prepared(self, fg) -> dict[str, Any]:
@@ -201,6 +207,12 @@ class CompositionDataset(Dataset):
             trimap = trimap_from_alpha(out["alpha"])
         out["trimap"] = trimap.astype(np.float32)
         return {key: _chw(value) for key, value in out.items()}
+
+    def _decoding(self, source, job: str):
+        """Training reads decode at the smallest size the `job` pipeline needs (a 512² sample
+        of an HD frame: half size; `sources.base.decode_at_least`); evaluation reads in full."""
+        opted_in = self.train and getattr(source, "reduced_decoding", False)
+        return decode_at_least(self.augment.min_source_side(job, True) if opted_in else None)
 
     def _fetch(self, source, index: int, kind: int, skipped: list[str]):
         """`source[index]`, or with `corrupt="skip"` in training another index if it is corrupt."""
@@ -265,16 +277,14 @@ def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def seed_worker(worker_id: int) -> None:
-    """DataLoader `worker_init_fn`: seed every RNG a worker uses from the loader's generator.
+    """DataLoader `worker_init_fn`: seed the global RNGs of a worker from the loader's generator,
+    for library code that still draws from them (the datasets' own draws are seeded per item).
 
     PyTorch gives worker k the seed `base_seed + k`, with `base_seed` drawn from the
-    DataLoader's `generator` each epoch, so a seeded generator makes the augmentation stream
-    reproducible (PyTorch "Reproducibility" notes). Never `cv2.setNumThreads` here: in a forked
-    worker it tears down the parent's OpenCV thread pool and can hang forever.
+    DataLoader's `generator` each epoch (PyTorch "Reproducibility" notes). Never
+    `cv2.setNumThreads` here: in a forked worker it tears down the parent's OpenCV thread pool
+    and can hang forever.
     """
     seed = torch.initial_seed()
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - for code that still draws from it
-    info = get_worker_info()
-    if info is not None and hasattr(info.dataset, "reseed"):
-        info.dataset.reseed(seed)

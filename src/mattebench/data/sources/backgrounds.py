@@ -23,6 +23,7 @@ class BackgroundFolder(Source[Background]):
     dataset = "background folder"
     layout = "<root>/**/*.{jpg,jpeg,png} (any tree of images, read recursively)"
     published = PUBLISHED
+    reduced_decoding = True
 
     def __init__(
         self,

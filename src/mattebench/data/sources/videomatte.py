@@ -104,6 +104,7 @@ class VideoMatteFrames(_VideoMatte):
     RVM's validation clips 0000, 0100, 0200, 0300 (specs/bgmv2.md §2.3).
     """
 
+    reduced_decoding = True
     layout = (
         "<root>/{train,test}/{fgr,pha}/<clip>/<frame>.jpg with 4-digit clip folders and 5-digit "
         "frame names (e.g. train/fgr/0000/00000.jpg and train/pha/0000/00000.jpg); .png accepted"
