@@ -27,6 +27,7 @@ class FakeTrainer:
 
     def __init__(self, training: bool) -> None:
         self.training, self.global_rank, self.world_size = training, 0, 1
+        self.current_epoch = 0
 
 
 def datamodule(sources: dict, **kwargs) -> MattingDataModule:
@@ -218,8 +219,12 @@ def test_fixed_train_repeats_the_same_batch_every_epoch(sources, fixed):
     dm.setup("fit")
     dm.trainer = FakeTrainer(training=True)
     train = dm.datasets["train"]
-    epochs = [collate([train[k] for k in (0, 5, 9, 30)]) for _ in range(2)]
-    a, b = (dm.on_after_batch_transfer(batch, 0) for batch in epochs)
+    epochs = []
+    for epoch in range(2):  # as EpochSampler hands them out: (epoch, index)
+        dm.trainer.current_epoch = epoch
+        batch = collate([train[(epoch, k)] for k in (0, 5, 9, 30)])
+        epochs.append(dm.on_after_batch_transfer(batch, 0))
+    a, b = epochs
     same = a["image"].shape == b["image"].shape and torch.equal(a["image"], b["image"])
     assert same == fixed
 

@@ -25,6 +25,7 @@ from mattebench.data.augment import BatchAugment
 from mattebench.data.compose import composite
 from mattebench.data.datasets import CompositionDataset, collate, seed_worker
 from mattebench.data.sample_augment import PerSampleAugment, bgmv2_augment
+from mattebench.data.sampling import EpochSampler
 from mattebench.data.sources.base import Source
 from mattebench.data.temporal import PreviousAlpha
 from mattebench.testsets.build import ensure
@@ -334,7 +335,6 @@ class MattingDataModule(LightningDataModule):
             batch = {**batch, "image": composite(batch["fgr"], batch["alpha"], batch["bgr"])}
         return batch
 
-
     # --- checkpoints ---
 
     def state_dict(self) -> dict[str, Any]:
@@ -356,6 +356,7 @@ class MattingDataModule(LightningDataModule):
                     stacklevel=2,
                 )
         self._skipped = Counter(state.get("skipped", {}))
+
 
 def _build(value, cls):
     if value is None:
