@@ -316,7 +316,7 @@ def test_eval_items_use_the_dataset_trimap_and_image_resized(samples):
     np.testing.assert_allclose(item["image"].numpy().transpose(1, 2, 0), source[5].image / 255)
 
 
-def test_datamodule_tests_on_aim500_with_its_own_trimaps(samples):
+def test_datamodule_tests_on_aim500_with_its_own_trimaps_at_native_size(samples, tmp_path):
     dm = MattingDataModule(
         train=None,
         test=AIM500(samples["aim500"]),
@@ -324,13 +324,15 @@ def test_datamodule_tests_on_aim500_with_its_own_trimaps(samples):
         size=64,
         batch_size=2,
         num_workers=0,
+        testset_root=tmp_path,
     )
     dm.setup("test")
     batch = dm.on_after_batch_transfer(next(iter(dm.test_dataloader())), 0)
     assert set(batch) == {"image", "alpha", "trimap", "meta"}
     source = AIM500(samples["aim500"])
-    expected = cv2.resize(source[0].trimap, (64, 64), interpolation=cv2.INTER_NEAREST)
-    np.testing.assert_array_equal(batch["trimap"][0, 0].numpy(), expected)
+    np.testing.assert_array_equal(batch["trimap"][0, 0].numpy(), source[0].trimap)
+    stored = (batch["image"][0].numpy() * 255).round()
+    np.testing.assert_array_equal(stored, source[0].image.transpose(2, 0, 1))  # lossless
 
 
 def test_natural_images_cannot_be_trained_on(samples):
@@ -389,4 +391,7 @@ def test_sample_configs_generate_and_give_train_and_test_batches(name, tmp_path)
     assert train["fgr"].shape[1:] == (3, 64, 64)
     dm.setup("test")
     test = dm.on_after_batch_transfer(next(iter(dm.test_dataloader())), 0)
-    assert test["image"].shape[1:] == (3, 64, 64) and test["trimap"].shape[1:] == (1, 64, 64)
+    size = tuple(test["image"].shape[-2:])
+    assert test["meta"][0]["size"] == size != (64, 64)  # the built set's native size
+    assert test["alpha"].shape[-2:] == test["trimap"].shape[-2:] == size
+    assert dm.testset_info("test")["name"] == name
