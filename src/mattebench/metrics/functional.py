@@ -73,21 +73,30 @@ def connectivity_error_per_image(batch: MattingBatch) -> Tensor:
     regions = batch.region.detach().cpu().numpy()[:, 0]
 
     def one_image(n: int) -> float:
-        pred, target = preds[n], targets[n]
-        scored = np.flatnonzero(regions[n])
+        pred, target, region = preds[n], targets[n], regions[n]
+        # The whole image (trimap-free evaluation) needs no gathering of the scored pixels.
+        scored = None if region.all() else np.flatnonzero(region)
         levels = connectivity_levels(
             pred, target, scored, thresholds, column_major_ties=batch.convention.column_major_ties
         )
-        phi_pred = _phi(np.take(pred, scored), levels)
-        return float(np.abs(phi_pred - _phi(np.take(target, scored), levels)).sum())
+        pred, target = (
+            (pred.ravel(), target.ravel()) if scored is None
+            else (np.take(pred, scored), np.take(target, scored))
+        )  # fmt: skip
+        phi_target = _phi(target, levels)
+        phi_pred = _phi(pred, levels, out=levels)  # the levels are not needed any more
+        return float(np.abs(np.subtract(phi_pred, phi_target, out=phi_pred), out=phi_pred).sum())
 
     errors = torch.tensor(map_images(one_image, len(preds)), dtype=torch.float64)
     return (errors / 1000).to(batch.pred.device)
 
 
-def _phi(alpha: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    distance = alpha - levels
-    return 1 - distance * (distance >= CONN_THETA)
+def _phi(alpha: np.ndarray, levels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """`1 - d * (d >= theta)`, `d = alpha - levels`, computed in one buffer (wide regions hold
+    millions of pixels: fresh temporaries would cost more than the arithmetic)."""
+    distance = np.subtract(alpha, levels, out=out)
+    np.multiply(distance, distance >= CONN_THETA, out=distance)
+    return np.subtract(1.0, distance, out=distance)
 
 
 def _region_sum(values: Tensor, region: Tensor | None) -> Tensor:
