@@ -228,7 +228,7 @@ def test_datamodule_trains_and_validates_on_coco(coco):
 
 def test_training_batches_are_only_cropped_on_the_device(coco):
     class _Trainer:  # the attributes on_after_batch_transfer reads
-        training, global_rank, world_size = True, 0, 1
+        training, global_rank, world_size, current_epoch = True, 0, 1, 0
 
     dm = MattingDataModule(train=COCOPerson(coco, "train"), size=64, batch_size=4, num_workers=0)
     dm.setup("fit")
