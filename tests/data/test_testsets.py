@@ -135,6 +135,8 @@ def test_limit_keeps_clips_whole_and_names_the_files_read(sources, tmp_path):
     assert [(s["clip"], s["index"]) for s in subset.samples] == [
         (f"{c:04d}", t) for c in range(4) for t in range(2)
     ]
+    few = TestSet(folder, limit=2).samples
+    assert [(s["clip"], s["index"]) for s in few] == [("0000", 0), ("0002", 0)]
     info, full = subset.info(), TestSet(folder).info()
     assert (info["samples"], info["of"], full["samples"]) == (8, 32, 32)
     assert full["manifest_sha256"] == read_manifest(folder)["sha256"] != info["manifest_sha256"]

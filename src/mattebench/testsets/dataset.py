@@ -27,9 +27,10 @@ PLATES = {"perturbed": "bgr", "clean": "bgr_clean"}
 class TestSet(Dataset):
     """The samples of `<folder>/manifest.json`, or `limit` of them.
 
-    `limit` keeps whole clips' first `ceil(limit / clips)` frames for clip sets (so a clip
-    stays a clip), and samples spread evenly (BGMv2's `SampleDataset`, `i * (n // limit)`)
-    for image sets; `info()` then gives the hash of the files actually read.
+    `limit` keeps, for clip sets, the first `ceil(limit / clips)` frames of `min(limit,
+    clips)` evenly spread clips (a clip stays a clip: at least `limit` frames), and for image
+    sets `limit` evenly spread samples (BGMv2's `SampleDataset`, `i * (n // limit)`);
+    `info()` then gives the hash of the files actually read.
     """
 
     __test__ = False  # not a pytest class
@@ -101,9 +102,13 @@ def _subset(samples: list[dict], limit: int | None) -> list[dict]:
         if "clip" in s:
             clips.setdefault(s["clip"], []).append(s)
     if clips:
-        per_clip = math.ceil(limit / len(clips))
-        return [s for frames in clips.values() for s in frames[:per_clip]]
-    return [samples[i * (len(samples) // limit)] for i in range(limit)]
+        kept = _spread(list(clips.values()), min(limit, len(clips)))
+        return [s for frames in kept for s in frames[: math.ceil(limit / len(kept))]]
+    return _spread(samples, limit)
+
+
+def _spread(items: list, n: int) -> list:
+    return [items[i * (len(items) // n)] for i in range(n)]
 
 
 def _trimap(trimap: np.ndarray, name: str) -> np.ndarray:
