@@ -114,8 +114,8 @@ class PerSampleAugment:
 
 
 def _unit_float(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) * np.float32(1 / 255)
+    if image.dtype == np.uint8:  # one pass: the cast happens inside the multiplication
+        return np.multiply(image, np.float32(1 / 255), dtype=np.float32)
     return np.clip(image, 0, 1).astype(np.float32, copy=False)
 
 
