@@ -114,6 +114,7 @@ def test_clips_are_videos_one_background_one_smooth_motion(sources, tmp_path):
 def test_items_hold_the_declared_inputs_and_the_ground_truth_only(sources, tmp_path):
     folder = clips(sources, tmp_path)
     perturbed, clean = TestSet(folder)[9], TestSet(folder, plate="clean")[9]
+    assert TestSet(folder, plate="clean").info()["name"] == "clips+clean_plate"  # another set
     assert set(perturbed) == {"image", "alpha", "fgr", "trimap", "bgr", "meta"}
     assert perturbed["image"].shape == (3, *SMALL)
     assert set(perturbed["trimap"].unique().tolist()) <= {0.0, 0.5, 1.0}

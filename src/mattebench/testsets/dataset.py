@@ -43,7 +43,10 @@ class TestSet(Dataset):
 
     @property
     def name(self) -> str:
-        return self.manifest["name"]
+        """The set's name; the clean-plate variant of a set with plates is another test set."""
+        name = self.manifest["name"]
+        has_plates = any(PLATES["clean"] in s["files"] for s in self.samples)
+        return f"{name}+clean_plate" if self.plate == "clean" and has_plates else name
 
     @property
     def same_size(self) -> bool:
@@ -79,7 +82,8 @@ class TestSet(Dataset):
             item["fgr"] = _chw(self._read(files["fgr"]))
         if PLATES[self.plate] in files:
             item["bgr"] = _chw(self._read(files[PLATES[self.plate]]))
-        meta = {"testset": self.name, "source": self.name, "id": sample["id"]}
+        name = self.manifest["name"]
+        meta = {"testset": name, "source": name, "id": sample["id"]}
         meta["size"] = tuple(sample["size"])
         if "clip" in sample:
             meta["clip"], meta["index"] = sample["clip"], sample["index"]
