@@ -190,3 +190,19 @@ def test_missing_or_empty_folder(tmp_path, cases, capsys):
 def test_options_needing_a_trimap(tmp_path, cases, capsys, options):
     assert evaluate(tmp_path, *options, trimap=False) == 2
     assert "--trimap" in capsys.readouterr().err
+
+
+def test_keep_going_scores_the_rest_and_lists_the_failures(tmp_path, cases, capsys):
+    corrupt(tmp_path)  # img1's prediction cannot be read
+    trimap = cases["img0"][2].copy()
+    trimap[0, 0] = 100  # img0's trimap has a value other than 0/128/255
+    cv2.imwrite(str(tmp_path / "trimap" / "img0.png"), trimap)
+    assert evaluate(tmp_path) == 2  # without it, the first bad file stops the evaluation
+    assert evaluate(tmp_path, "--keep-going") == 1
+    report = read_report(tmp_path)
+    assert report["count"] == 1 and set(report["images"]) == {"img2"}
+    assert set(report["failures"]) == {"img0", "img1"}
+    err = capsys.readouterr().err
+    assert "failed: img0" in err and "failed: img1" in err
+    pred, target, trimap = cases["img2"]
+    assert_matches(report, {"img2": oracle.dim_metrics(pred, target, trimap == 128)})

@@ -271,6 +271,7 @@ def evaluate_folder(
     on_image: Callable[[str, dict[str, float]], None] | None = None,
     testset: str | Path | None = None,
     pred_kind: str | None = None,
+    keep_going: bool = False,
 ) -> dict[str, Any]:
     """Score every matched image; the result is what `write_reports` writes as JSON.
 
@@ -279,6 +280,9 @@ def evaluate_folder(
     `on_image(name, scores)` is called after each image, for progress output. With `testset`
     (a built set's folder; `alpha_dir` and `trimap_dir` are then None) the set's files are
     the ground truth (`testset_cases`) and the result carries its `testset` name and hash.
+    With `keep_going`, an image that cannot be scored (a corrupt file, a size mismatch, a bad
+    trimap) is listed under `failures` (name -> reason) and the others are scored; the means
+    are over the scored images only (`count`).
     """
     has_trimap = trimap_dir is not None or testset is not None
     conv = check_arguments(convention, region, force_known, has_trimap=has_trimap)
@@ -297,11 +301,23 @@ def evaluate_folder(
         cases = match(preds, alphas, trimaps, allow_missing=allow_missing)
 
     images: dict[str, dict[str, float]] = {}
+    failures: dict[str, str] = {}
     for case in cases:
-        images[case.name] = score_image(case, conv, region, force_known)
+        try:
+            images[case.name] = score_image(case, conv, region, force_known)
+        except EvaluationError as exc:
+            if not keep_going:
+                raise
+            failures[case.name] = str(exc)
+            _warn(f"not scored: {exc}")
+            continue
         if on_image is not None:
             on_image(case.name, images[case.name])
+    if not images:
+        raise EvaluationError(f"no image could be scored ({len(failures)} failed)")
     names = metric_names(conv)
+    if failures:
+        extra["failures"] = failures
     return {
         "convention": conv.name,
         "region": region if region != "auto" else ("unknown" if has_trimap else "image"),
@@ -400,6 +416,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="skip ground-truth alphas without a prediction instead of failing",
     )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="score the other images when one cannot be read or scored, list the failures "
+        "(exit status 1 if any)",
+    )
     return parser.parse_args(argv)
 
 
@@ -420,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             on_image=print_row,
             testset=args.testset,
             pred_kind=args.pred_kind,
+            keep_going=args.keep_going,
         )
         names = list(results["mean"])
         print("-" * (12 * len(names) + 6))
@@ -433,7 +456,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"region={results['region']}, force_known={results['force_known']}"
     )
     print(f"wrote {json_path} and {csv_path}")
-    return 0
+    failures = results.get("failures", {})
+    for name, reason in failures.items():
+        print(f"failed: {name}: {reason}", file=sys.stderr)
+    if failures:
+        print(f"{len(failures)} image(s) could not be scored (listed above)", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _warn(message: str) -> None:
