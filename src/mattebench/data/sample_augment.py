@@ -4,7 +4,7 @@
 colour, `mask` = the alpha, `prev_pha` = the previous frame's alpha, all with one geometry),
 the background plate (its own draws), their validation twins, and natural photos with a label
 (COCO person). The data configs declare these pipelines with `_target_`s
-(`conf/data/sample_augment/bgmv2.yaml`), so a command line or an experiment file can add,
+(`conf/data/sample_augment/`), so a command line or an experiment file can add,
 drop, reorder or swap a transform; `bgmv2_augment` builds the same BGMv2 recipe in Python for
 code that runs without Hydra (tests, benchmarks, a datamodule built by hand).
 
@@ -136,7 +136,7 @@ def bgmv2_augment(
     image_scale: Range = (1.0, 1.5),
 ) -> PerSampleAugment:
     """BGMv2's per-sample recipe (`train_base.py`, specs/bgmv2.md §2.4) at `size`²; the same
-    pipelines as `conf/data/sample_augment/bgmv2.yaml` (a test checks they agree).
+    pipelines as `conf/data/sample_augment/` declares (a test checks they agree).
 
     Training: affine-and-resize (fgr/pha `fgr_scale`, plate `bgr_scale`), flip, box blur and
     sharpen (on fgr and pha together), colour jitter on the colour only; the plate gets its own

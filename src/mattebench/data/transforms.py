@@ -6,8 +6,8 @@ jitter, MODNet's rescale-and-crop). Hand-written here, and why:
 - `AffineAndResize`: BGMv2 scales relative to the size at which the image just covers the
   `size`² crop, translates by a fraction of that covering size and outputs `size`² from any
   input size. albumentations can say it only as `SmallestMaxSize` + `Affine` + `CenterCrop`,
-  three resamplings of the full frame (and `Affine` shifts by sub-pixels where torchvision
-  rounds); one `warpAffine` is the same transform at a third of the cost.
+  three resamplings, the first of the full frame (and `Affine` shifts by sub-pixels where
+  torchvision rounds); one `warpAffine` does the same in one resampling of the output pixels.
 - `BoxBlur`: `A.Blur` draws odd kernels from 3 up; PIL's `BoxBlur(r)` that BGMv2 uses draws
   the radius 0..5 uniformly (radius 0 leaves the image as it is), and BGMv2 blurs the alpha
   with the foreground (`PairRandomBoxBlur`), which albumentations' image-only blur does not.
