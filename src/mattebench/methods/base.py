@@ -13,6 +13,7 @@ plate-based; its *own* previous prediction if temporal), at the resolution its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -273,6 +274,8 @@ class MattingMethod(LightningModule):
         if self.trainer.world_size > 1:  # each rank saw its own share of the test set
             folder = folder / f"rank{self.trainer.global_rank}"
         records.write(folder)
+        # what the method saw, for the report's `inputs` column
+        (folder / "method.json").write_text(json.dumps({"inputs": list(self.inputs)}) + "\n")
         for logger in self.loggers:
             if isinstance(logger, WandbLogger):
                 logger.experiment.log({"test/samples": records.wandb_table()})
