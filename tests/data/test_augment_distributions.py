@@ -28,7 +28,7 @@ from tests.platform.conftest import CONF_DIR
 
 SIZE = 32
 SOURCE = (108, 192)  # an HD frame's aspect (h, w), small so that thousands of draws are quick
-N = 3000
+N = 2000
 
 
 def recipe(*overrides: str) -> PerSampleAugment:
