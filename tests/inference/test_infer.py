@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from mattebench.errors import UserError
 from mattebench.inference import io
 from mattebench.inference.guides import Guide
 from mattebench.inference.load import load_method
@@ -22,7 +23,7 @@ BGMV2 = ("model=bgmv2", "model.net.backbone=mobilenetv2")
 
 
 def run(config, *overrides):
-    return infer(config(*overrides, "device=cpu"))
+    return infer(config(*overrides, "device=cpu", "allow_random_weights=true"))
 
 
 def test_image_gives_alpha_foreground_and_composite(config, inputs, tmp_path):
@@ -137,3 +138,35 @@ def test_checkpoint_of_ours_loads_strictly(config, tmp_path):
         load_method(
             config("model=modnet_temporal", "input=x", "output=y").model, tmp_path / "last.ckpt"
         )
+
+
+def test_untrained_network_is_refused_without_allow_random_weights(config, inputs, tmp_path):
+    out = tmp_path / "out"
+    cfg = config(*BGMV2, f"input={inputs['image']}", f"output={out}", f"bgr={inputs['plate']}")
+    with pytest.raises(UserError, match=r"no weights.*allow_random_weights=true"):
+        infer(cfg)
+    assert not out.exists()
+
+
+def test_overwrite_never_touches_files_infer_did_not_write(config, inputs, tmp_path):
+    out = tmp_path / "out"
+    common = (*BGMV2, f"input={inputs['video']}", f"bgr={inputs['plate']}", f"output={out}")
+    run(config, *common)
+    mine = out / "alpha" / "notes.txt"  # the user's file in an output subfolder
+    mine.parent.mkdir()
+    mine.write_text("keep me")
+    run(config, *common, "overwrite=true")
+    assert mine.read_text() == "keep me"
+    assert not (out / "alpha" / "000000.png").exists()  # our own frames were still removed
+    listed = json.loads((out / "progress.json").read_text())["files"]
+    assert "alpha.mp4" in listed and "alpha/notes.txt" not in listed
+
+
+def test_overwrite_refuses_to_replace_a_file_of_the_users(config, inputs, tmp_path):
+    out = tmp_path / "out"
+    (out / "alpha").mkdir(parents=True)
+    cv2.imwrite(str(out / "alpha" / "image.png"), np.zeros((4, 4), np.uint8))
+    common = (*BGMV2, f"input={inputs['image']}", f"bgr={inputs['plate']}", f"output={out}")
+    with pytest.raises(FileExistsError, match=r"did not write.*alpha/image\.png"):
+        run(config, *common, "overwrite=true")
+    assert cv2.imread(str(out / "alpha" / "image.png")).shape[:2] == (4, 4)
