@@ -68,3 +68,8 @@ def test_modnet_models_bring_modnets_pipelines():
         augment = sample_augment(f"model={model}")
         assert names(augment, "foreground")[0] is A.Sequential
         assert BoxBlur not in names(augment, "foreground")
+    pipeline = augment.pipelines[("foreground", True)]
+    pha = np.random.default_rng(0).integers(0, 256, (60, 80), dtype=np.uint8)
+    out = pipeline(image=np.zeros((60, 80, 3), np.uint8), mask=pha, prev_pha=pha.copy())
+    np.testing.assert_array_equal(out["prev_pha"], out["mask"])  # one geometry through Sequential
+    assert len(np.unique(out["mask"])) > 100  # the alpha resized bilinearly, not as a label
