@@ -201,7 +201,7 @@ def regions_map(err: Tensor, top: Tensor, keep: Tensor) -> Tensor:
 def grid_index(top: Tensor, width: int) -> PatchIndex:
     """Flat (B, k) patch indices on a grid `width` patches wide -> (batch, row, column), each
     (B * k,), the layout `nonzero` gives (in another order)."""
-    batch = torch.arange(top.size(0), device=top.device).repeat_interleave(top.size(1))
+    batch = torch.arange(top.size(0), device=top.device)[:, None].expand_as(top).flatten()
     top = top.flatten()
     return batch, top // width, top % width
 

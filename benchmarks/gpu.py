@@ -1,0 +1,558 @@
+"""The GPU numbers (issue 20) in one prepared run: speed, syncs, precision, memory, training.
+
+    python -m benchmarks.gpu --out logs/gpu             # on a CUDA machine, about 7 minutes
+    python -m benchmarks.gpu --tables benchmarks/results/gpu_h200.json   # the README tables again
+
+GPU time is scarce, so the parts run in order of value and each is independent: a failing row or
+part is recorded (`error`) and the next one runs, `--budget` seconds bound the whole run (a part
+that would not fit is skipped), and `OUT/gpu.json` is rewritten after every row.
+
+1. speed: BGMv2-ResNet-50 (HD variant at 1920x1080, 4K variant at 3840x2160), BGMv2-MobileNetV2,
+   MODNet at 512x512, batch 1; fp32 / fp16 / bf16 (weights and inputs cast), channels_last,
+   eager or replayed as a CUDA graph; BGMv2 with the refiner's static patch selection and with the
+   official `nonzero` one (`Refiner.static_patches`).
+2. syncs: host synchronisations in one BGMv2 forward (`torch.cuda.set_sync_debug_mode`).
+3. precision: fp16 / bf16 (autocast, as `trainer=gpu` evaluates, and weights cast, as the speed
+   rows run) against fp32 (TF32 off) on the sample's test frames, through `MattingMethod.infer`.
+4. hdmatt: crop-and-stitch seconds and peak memory at 2048² and 5000² (`benchmarks.hdmatt_speed`).
+5. train: training steps per second at batch 8 (the method's own loss and optimiser), fp32 and
+   16-mixed / bf16-mixed (autocast + GradScaler, as Lightning's precision plugins).
+6. fdr: `train.py trainer=gpu debug=fdr` (16-mixed fast-dev-run) of each trainable method,
+   one subprocess each, in parallel.
+7. compile: `torch.compile` (and a CUDA graph of the compiled network) for BGMv2-R50 and MODNet;
+   last, because compiling takes the longest.
+
+Networks have random weights (seeded: every setting runs the same ones), as in `mattebench.bench`,
+whose variants, timing and peak-memory helpers this reuses. Parts 3, 5 and 6 compose the Hydra
+configs (carry hydra-core, omegaconf, antlr4 and kornia wheels to a bare CUDA machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from mattebench.bench import DTYPES, SIZES, PeakMemory, Variant, parse_size, time_runs, variants
+
+ROOT = Path(__file__).resolve().parents[1]
+FDR_METHODS = (
+    "bgmv2_base", "bgmv2", "bgmv2_mobilenetv2", "modnet", "modnet_temporal", "modnet_soc",
+    "hdmatt", "tiramisu",
+)  # fmt: skip
+PRECISION_METHODS = ("bgmv2", "bgmv2_mobilenetv2", "modnet")
+# (config, crop size): BGMv2's base recipe crops 256-512, its refine recipe 1024-2048; MODNet 512.
+TRAIN_CASES = (("bgmv2_base", 512), ("bgmv2", 1024), ("bgmv2", 2048), ("modnet", 512))
+
+
+class Run:
+    """Results, the time budget, the JSON file and the run's settings, shared by the parts."""
+
+    def __init__(self, args: argparse.Namespace, device: torch.device) -> None:
+        self.out, self.budget, self.tiny, self.device = args.out, args.budget, args.tiny, device
+        self.data = [f"paths.data_dir={args.data_dir.resolve()}"] if args.data_dir else []
+        self.fdr_dir = args.fdr_dir.resolve()
+        self.start = time.monotonic()
+        self.results: dict[str, Any] = {"meta": meta(device)}
+        args.out.mkdir(parents=True, exist_ok=True)
+
+    def left(self) -> float:
+        return self.budget - (time.monotonic() - self.start)
+
+    def add(self, part: str, row: dict) -> None:
+        self.results.setdefault(part, []).append(row)
+        (self.out / "gpu.json").write_text(json.dumps(self.results, indent=1) + "\n")
+        print(part, json.dumps(row), flush=True)
+
+    def part(self, name: str, needs: float, fn: Callable[[Run], None]) -> None:
+        """Runs one part if `needs` seconds are left; an exception ends the part, not the run."""
+        if self.left() < needs:
+            self.add("skipped", {"part": name, "left_s": round(self.left())})
+            return
+        started = time.monotonic()
+        try:
+            fn(self)
+        except Exception as error:
+            self.add("errors", {"part": name, "error": describe(error)})
+        self.add("parts", {"part": name, "seconds": round(time.monotonic() - started, 1)})
+
+
+def describe(error: BaseException) -> str:
+    lines = str(error).strip().splitlines() or [""]
+    return f"{type(error).__name__}: {lines[0][:300]}"
+
+
+def meta(device: torch.device) -> dict:
+    info: dict[str, Any] = {"torch": torch.__version__, "cuda": torch.version.cuda}
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        info |= {"gpu": props.name, "sms": props.multi_processor_count,
+                 "memory_gib": round(props.total_memory / 2**30, 1)}  # fmt: skip
+        with contextlib.suppress(Exception):
+            info["driver"] = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version,clocks.max.sm", "--format=csv,noheader"],
+                capture_output=True, text=True, timeout=20,
+            ).stdout.strip()  # fmt: skip
+    info |= {"cudnn_benchmark": torch.backends.cudnn.benchmark,
+             "conv_tf32": torch.backends.cudnn.allow_tf32,
+             "matmul_tf32": torch.backends.cuda.matmul.allow_tf32,
+             "time": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
+    return info
+
+
+def release(run: Run) -> None:
+    """Give the cached blocks of the last row back, so each row's peak memory is its own."""
+    if run.device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+# --- 1. speed ---------------------------------------------------------------------------------
+
+
+def graphed(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """`fn` captured once as a CUDA graph (after warm-up on a side stream); returns its replay.
+    Capture fails on any host sync or data-dependent shape, which is what it shows."""
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return graph.replay
+
+
+def speed_row(
+    run: Run, variant: Variant, size: str, dtype: str, *, channels_last: bool = False,
+    mode: str = "eager", static: bool = True, batch: int = 1,
+) -> dict:  # fmt: skip
+    """One timed setting: mode "eager", "graph", "compile" or "compile+graph"."""
+    row: dict[str, Any] = {"method": variant.name, "size": size, "batch": batch, "dtype": dtype,
+                           "channels_last": channels_last, "mode": mode}  # fmt: skip
+    if variant.name.startswith("bgmv2"):
+        row["patches"] = "static" if static else "nonzero"
+    height, width = SIZES.get(size) or parse_size(size)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    torch.manual_seed(0)
+    net = variant.build().eval()
+    if hasattr(net, "refiner"):
+        net.refiner.static_patches = static
+    net = net.to(device=run.device, dtype=DTYPES[dtype], memory_format=memory_format)
+    inputs = tuple(
+        x.to(device=run.device, dtype=DTYPES[dtype], memory_format=memory_format)
+        for x in variant.inputs(batch, height, width)
+    )
+    runner = torch.compile(net, dynamic=False) if mode.startswith("compile") else net
+    warmup, reps = (1, 2) if run.tiny else (10, 50)
+    try:
+        with torch.no_grad(), PeakMemory(run.device) as memory:
+            started = time.monotonic()
+            outputs = variant.call(runner, inputs)
+            if mode.startswith("compile"):
+                row["compile_s"] = round(time.monotonic() - started, 1)
+            if hasattr(net, "refiner"):  # patches refined per image (fewer where error is 0)
+                row["refined"] = int(outputs[-1].sum().item()) // batch
+            fn = lambda: variant.call(runner, inputs)  # noqa: E731
+            if mode.endswith("graph"):
+                started = time.monotonic()
+                fn = graphed(fn)
+                row["capture_s"] = round(time.monotonic() - started, 1)
+            row["latency_ms"] = time_runs(fn, run.device, warmup, reps)
+        row["fps"] = batch * 1e3 / row["latency_ms"]
+        row["peak_mib"] = memory.peak
+    except Exception as error:  # an OOM, a failed capture or compile ends this row only
+        row["error"] = describe(error)
+    return row
+
+
+def speed_cases(tiny: bool) -> Iterator[tuple[str, str, str, dict]]:
+    """(variant, size, dtype, options) in order of value."""
+    hd, uhd = ("64x48", "128x96") if tiny else ("1920x1080", "3840x2160")
+    small = "64x64" if tiny else "512x512"
+    for name, size in (("bgmv2_resnet50_hd", hd), ("bgmv2_resnet50_4k", uhd)):
+        yield name, size, "fp32", {}
+        yield name, size, "fp32", {"static": False}
+        yield name, size, "fp16", {}
+        yield name, size, "fp16", {"static": False}
+        yield name, size, "bf16", {}
+        yield name, size, "fp16", {"channels_last": True}
+        yield name, size, "fp32", {"mode": "graph"}
+        yield name, size, "fp16", {"mode": "graph"}
+        yield name, size, "fp16", {"mode": "graph", "channels_last": True}
+        yield name, size, "bf16", {"mode": "graph", "channels_last": True}
+        yield name, size, "fp16", {"mode": "graph", "static": False}
+    for name, size in (("modnet", small),):
+        yield name, size, "fp32", {}
+        yield name, size, "fp16", {}
+        yield name, size, "bf16", {}
+        yield name, size, "fp16", {"channels_last": True}
+        yield name, size, "fp32", {"mode": "graph"}
+        yield name, size, "fp16", {"mode": "graph"}
+        yield name, size, "fp16", {"mode": "graph", "channels_last": True}
+        yield name, size, "bf16", {"mode": "graph", "channels_last": True}
+    for name, size in (("bgmv2_mobilenetv2_hd", hd), ("bgmv2_mobilenetv2_4k", uhd)):
+        yield name, size, "fp32", {}
+        yield name, size, "fp16", {}
+        yield name, size, "fp16", {"mode": "graph"}
+        yield name, size, "fp16", {"mode": "graph", "channels_last": True}
+
+
+def speed(run: Run) -> None:
+    found = variants()
+    for name, size, dtype, options in speed_cases(run.tiny):
+        if options.get("mode", "eager").endswith("graph") and run.device.type != "cuda":
+            continue
+        run.add("speed", speed_row(run, found[name], size, dtype, **options))
+        release(run)
+
+
+def compiled(run: Run) -> None:
+    found = variants()
+    hd, uhd, small = ("64x48", "128x96", "64x64") if run.tiny else ("1920x1080", "3840x2160",
+                                                                      "512x512")  # fmt: skip
+    modes = ("compile", "compile+graph") if run.device.type == "cuda" else ("compile",)
+    for name, size in (("bgmv2_resnet50_hd", hd), ("modnet", small), ("bgmv2_resnet50_4k", uhd)):
+        for mode in modes:
+            if run.left() < 60:
+                run.add("skipped", {"part": f"compile {name} {mode}", "left_s": round(run.left())})
+                continue
+            run.add("speed", speed_row(run, found[name], size, "fp16", channels_last=True,
+                                       mode=mode))  # fmt: skip
+
+
+# --- 2. syncs ---------------------------------------------------------------------------------
+
+
+def syncs(run: Run) -> None:
+    """Synchronising CUDA calls in one forward of BGMv2-R50 HD, static vs official selection."""
+    if run.device.type != "cuda":
+        raise RuntimeError("counting host syncs needs --device cuda")
+    variant = variants()["bgmv2_resnet50_hd"]
+    height, width = (48, 64) if run.tiny else (1080, 1920)
+    torch.manual_seed(0)
+    net = variant.build().eval().to(run.device)
+    src, bgr = (x.to(run.device) for x in variant.inputs(1, height, width))
+    for static in (True, False):
+        net.refiner.static_patches = static
+        with torch.no_grad():
+            net(src, bgr)  # warm-up: cuDNN and allocator set-up are not the network's
+            torch.cuda.synchronize()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                torch.cuda.set_sync_debug_mode("warn")
+                try:
+                    net(src, bgr)
+                finally:
+                    torch.cuda.set_sync_debug_mode("default")
+        found = [str(w.message).splitlines()[0][:120] for w in caught
+                 if "synchroniz" in str(w.message)]  # fmt: skip
+        run.add("syncs", {"patches": "static" if static else "nonzero", "syncs": len(found),
+                          "first": found[:3]})  # fmt: skip
+
+
+# --- 3. precision -----------------------------------------------------------------------------
+
+
+def compose(overrides: list[str]) -> Any:
+    """The Hydra config `train.py <overrides>` would run with, rooted at this checkout."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return hydra_compose("train", overrides=[*overrides, f"paths.root_dir={ROOT}"])
+
+
+def method(name: str, device: torch.device) -> nn.Module:
+    import hydra
+
+    torch.manual_seed(0)
+    return hydra.utils.instantiate(compose([f"model={name}"]).model).to(device)
+
+
+def sample(run: Run) -> Any:
+    """The VideoMatte240K sample's datamodule, its data generated (once) and set up for test."""
+    import hydra
+
+    datamodule = hydra.utils.instantiate(compose(["data=videomatte_sample", *run.data]).data)
+    datamodule.prepare_data()
+    datamodule.setup("test")
+    return datamodule
+
+
+def test_batches(run: Run) -> list[dict]:
+    batches = list(sample(run).test_dataloader())[: 1 if run.tiny else None]
+    return [{k: v.to(run.device) if isinstance(v, Tensor) else v for k, v in b.items()}
+            for b in batches]  # fmt: skip
+
+
+@contextlib.contextmanager
+def no_tf32() -> Iterator[None]:
+    """True fp32 for the reference: convolutions and matmuls on CUDA default to TF32 here."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def precision(run: Run) -> None:
+    batches = test_batches(run)
+    frames = sum(len(b["image"]) for b in batches)
+    for name in PRECISION_METHODS:
+        net = method(name, run.device).eval()
+        with torch.no_grad(), no_tf32():
+            reference = [net.infer(b)["alpha"].float() for b in batches]
+        for dtype, how in (("fp32", "tf32"), ("fp16", "autocast"), ("bf16", "autocast"),
+                           ("fp16", "cast"), ("bf16", "cast")):  # fmt: skip
+            row = {"method": name, "frames": frames, "dtype": dtype, "how": how}
+            try:
+                alphas = infer_all(net, batches, dtype, how, run.device)
+                diff = torch.cat(
+                    [(a - r).abs().flatten() for a, r in zip(alphas, reference, strict=True)]
+                )
+                row |= {"max_abs": diff.max().item(), "mean_abs": diff.mean().item(),
+                        "over_1_255": (diff > 1 / 255).float().mean().item()}  # fmt: skip
+            except Exception as error:
+                row["error"] = describe(error)
+            run.add("precision", row)
+        del net
+
+
+def infer_all(net: nn.Module, batches: list[dict], dtype: str, how: str, device: torch.device
+              ) -> list[Tensor]:  # fmt: skip
+    """Alphas of `net.infer` in fp32 with TF32 (`how` "tf32", PyTorch's default for convolutions),
+    under autocast, or with a copy of the network and the inputs cast to `dtype`."""
+    autocast = torch.autocast(device.type, dtype=DTYPES[dtype], enabled=how == "autocast")
+    if how == "cast":
+        net = copy.deepcopy(net).to(DTYPES[dtype])
+        batches = [{k: v.to(DTYPES[dtype]) if isinstance(v, Tensor) else v for k, v in b.items()}
+                   for b in batches]  # fmt: skip
+    with torch.no_grad(), autocast:
+        return [net.infer(b)["alpha"].float() for b in batches]
+
+
+# --- 4. HDMatt --------------------------------------------------------------------------------
+
+
+def hdmatt(run: Run) -> None:
+    from benchmarks.hdmatt_speed import run_one
+
+    device = run.device.type
+    run_one(256, 320, 32, 8, 40, device)  # warm-up: cuDNN set-up is not the stitching's
+    for size in (512, 1024) if run.tiny else (2048, 5000):
+        try:
+            row = run_one(size, 320, 32, 8, 40, device)
+        except Exception as error:
+            row = {"size": size, "error": describe(error)}
+        run.add("hdmatt", row)
+        if device == "cuda":
+            torch.cuda.empty_cache()
+
+
+# --- 5. training steps ------------------------------------------------------------------------
+
+
+def training_batch(size: int, batch: int, device: torch.device) -> dict[str, Tensor]:
+    """Random inputs with every key a method trains on; the trimap has the three levels."""
+    g = torch.Generator(device="cpu").manual_seed(0)
+    alpha = torch.rand(batch, 1, size, size, generator=g)
+    out = {key: torch.rand(batch, 3, size, size, generator=g) for key in ("image", "fgr", "bgr")}
+    out |= {"alpha": alpha, "trimap": (alpha * 2).round() / 2, "prev_alpha": alpha.flip(-1)}
+    return {k: v.to(device) for k, v in out.items()}
+
+
+def train_row(run: Run, name: str, size: int, precision_: str, batch: int) -> dict:
+    row: dict[str, Any] = {"method": name, "size": size, "batch": batch, "precision": precision_}
+    net = method(name, run.device).train()
+    optimizer = net.configure_optimizers()
+    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    dtype = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}.get(precision_)
+    scaler = torch.amp.GradScaler(run.device.type, enabled=dtype is torch.float16)
+    data = training_batch(size, batch, run.device)
+
+    def step() -> None:
+        with torch.autocast(run.device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
+            loss = net.training_loss(data)["loss"]
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    try:
+        with PeakMemory(run.device) as memory:
+            milliseconds = time_runs(step, run.device, 1 if run.tiny else 3, 2 if run.tiny else 10)
+        row |= {"step_ms": milliseconds, "steps_s": 1e3 / milliseconds,
+                "images_s": batch * 1e3 / milliseconds, "peak_mib": memory.peak}  # fmt: skip
+    except Exception as error:
+        row["error"] = describe(error)
+    return row
+
+
+def train(run: Run) -> None:
+    batch = 2 if run.tiny else 8
+    precisions = ("32", "16-mixed", "bf16-mixed") if run.device.type == "cuda" else ("32",)
+    for name, size in TRAIN_CASES:
+        for precision_ in precisions:
+            run.add("train", train_row(run, name, 64 if run.tiny else size, precision_, batch))
+            release(run)
+
+
+# --- 6. fast-dev-runs -------------------------------------------------------------------------
+
+
+def fdr(run: Run) -> None:
+    """`train.py` fast-dev-run of each method with `trainer=gpu` (16-mixed), in parallel."""
+    accelerator = "gpu" if run.device.type == "cuda" else "cpu"
+    methods = FDR_METHODS[:2] if run.tiny else FDR_METHODS
+    sample(run)  # generated here once, not by every job at the same time
+    jobs = {}
+    for name in methods:
+        log = run.fdr_dir / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        overrides = [f"model={name}", "data=videomatte_sample", "trainer=gpu", "debug=fdr",
+                     f"trainer.accelerator={accelerator}", f"paths.root_dir={ROOT}",
+                     f"hydra.run.dir={run.fdr_dir / name}", *run.data]  # fmt: skip
+        if accelerator == "cpu":
+            overrides += ["trainer.precision=32", "data.size=64", "data.batch_size=2"]
+        jobs[name] = (subprocess.Popen([sys.executable, str(ROOT / "train.py"), *overrides],
+                                       cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                       env=os.environ.copy()), log, time.monotonic())  # fmt: skip
+    for name, (process, log, started) in jobs.items():
+        try:
+            rc = process.wait(timeout=max(10.0, run.left() - 30))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            rc = "timeout"
+        text = log.read_text(errors="replace")
+        amp = "16bit Automatic Mixed Precision" in text or "precision=16-mixed" in text
+        tail = [line for line in text.splitlines() if line.strip()][-3:]
+        run.add("fdr", {"method": name, "rc": rc, "seconds": round(time.monotonic() - started),
+                        "amp_16_mixed": amp, "gpu_used": "used: True" in text,
+                        "tail": tail})  # fmt: skip
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def num(value: Any, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def tables(results: dict) -> str:
+    m = results["meta"]
+    lines = [f"{m.get('gpu', 'cpu')}, torch {m['torch']} (CUDA {m.get('cuda')}), cuDNN benchmark "
+             f"{'on' if m['cudnn_benchmark'] else 'off'}, fp32 convolutions in TF32 "
+             f"{'on' if m['conv_tf32'] else 'off'}; random weights, batch 1, median of 50 runs "
+             "after 10 warm-up (CUDA events).", "",
+             "| network | size | dtype | channels_last | mode | BGMv2 patches (refined) | "
+             "latency ms | FPS | peak MiB |", "|---|---|---|---|---|---|--:|--:|--:|"]  # fmt: skip
+    for r in results.get("speed", []):
+        patches = f"{r['patches']} ({r.get('refined', '-')})" if "patches" in r else "-"
+        timing = [num(r.get("latency_ms"), 2), num(r.get("fps"), 0), num(r.get("peak_mib"), 0)]
+        if "error" in r:
+            timing = [r["error"][:80], "-", "-"]
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["method"],
+                    r["size"],
+                    r["dtype"],
+                    "on" if r["channels_last"] else "off",
+                    r["mode"],
+                    patches,
+                    *timing,
+                ]
+            )
+            + " |"
+        )
+    lines += ["", "| BGMv2-R50 HD forward | host syncs |", "|---|--:|"]
+    lines += [f"| {r['patches']} | {r['syncs']} |" for r in results.get("syncs", [])]
+    lines += ["", "| method | vs fp32 (TF32 off) | max abs | mean abs | pixels > 1/255 |",
+              "|---|---|--:|--:|--:|"]  # fmt: skip
+    for r in results.get("precision", []):
+        label = f"{r['dtype']} {r['how']}" if r["how"] != "tf32" else "fp32 with TF32 (default)"
+        cells = [
+            num(r.get("max_abs"), 4),
+            num(r.get("mean_abs"), 5),
+            f"{100 * r['over_1_255']:.2f}%" if "over_1_255" in r else r.get("error", "-"),
+        ]
+        lines.append(f"| {r['method']} ({r['frames']} frames) | {label} | " + " | ".join(cells)
+                     + " |")  # fmt: skip
+    lines += ["", "| HDMatt crop-and-stitch | query patches run / grid | s | peak GiB |",
+              "|---|--:|--:|--:|"]  # fmt: skip
+    for r in results.get("hdmatt", []):
+        lines.append(
+            f"| {r['size']}² | {r.get('queries', '-')} / {r.get('grid', '-')} | "
+            f"{num(r.get('seconds'), 2)} | {num(r.get('peak_gib'), 2)} |"
+        )
+    lines += ["", "| training step, batch 8 | crop | precision | ms/step | images/s | peak MiB |",
+              "|---|--:|---|--:|--:|--:|"]  # fmt: skip
+    for r in results.get("train", []):
+        cells = [num(r.get("step_ms"), 1), num(r.get("images_s"), 1), num(r.get("peak_mib"), 0)]
+        if "error" in r:
+            cells = [r["error"][:80], "-", "-"]
+        lines.append(f"| {r['method']} | {r['size']}² | {r['precision']} | " + " | ".join(cells)
+                     + " |")  # fmt: skip
+    if results.get("fdr"):
+        lines += ["", "| `train.py trainer=gpu debug=fdr` | exit | s |", "|---|--:|--:|"]
+        lines += [f"| {r['method']} | {r['rc']} | {r['seconds']} |" for r in results["fdr"]]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("logs/gpu"))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--budget", type=float, default=420, help="seconds for the whole run")
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks the script")
+    parser.add_argument("--data-dir", type=Path, help="where the sample is made (paths.data_dir)")
+    parser.add_argument("--fdr-dir", type=Path, default=Path("logs/gpu_fdr"), help="fdr logs")
+    parser.add_argument("--tables", type=Path, help="print the tables of a gpu.json and exit")
+    return parser.parse_args(argv)
+
+
+# name: (seconds a part needs at least to start, the part)
+PARTS: dict[str, tuple[float, Callable[[Run], None]]] = {
+    "speed": (60, speed), "syncs": (20, syncs), "precision": (30, precision),
+    "hdmatt": (40, hdmatt), "train": (40, train), "fdr": (90, fdr), "compile": (60, compiled),
+}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.tables:
+        print(tables(json.loads(args.tables.read_text())))
+        return
+    device = torch.device(args.device)
+    torch.backends.cudnn.benchmark = device.type == "cuda"  # fixed sizes: pick the fastest conv
+    run = Run(args, device)
+    print(json.dumps(run.results["meta"]), flush=True)
+    for name in args.parts:
+        needs, fn = PARTS[name]
+        run.part(name, needs * (0.1 if args.tiny else 1), fn)
+    text = tables(run.results)
+    (args.out / "gpu.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
