@@ -194,7 +194,6 @@ def speed_cases(tiny: bool) -> Iterator[tuple[str, str, str, dict]]:
         yield name, size, "fp16", {"mode": "graph"}
         yield name, size, "fp16", {"mode": "graph", "channels_last": True}
         yield name, size, "bf16", {"mode": "graph", "channels_last": True}
-        yield name, size, "fp16", {"mode": "graph", "static": False}
     for name, size in (("modnet", small),):
         yield name, size, "fp32", {}
         yield name, size, "fp16", {}
