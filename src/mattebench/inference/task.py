@@ -12,6 +12,7 @@ from mattebench.inference.compose import Background
 from mattebench.inference.guides import Guide
 from mattebench.inference.io import FrameSource, encode_video, mux_audio, require_ffmpeg
 from mattebench.inference.load import load_method
+from mattebench.inference.onnx import OnnxPredictor, check_runtime
 from mattebench.inference.progress import OutputFolder
 from mattebench.inference.runner import KINDS, Options, Runner, run
 
@@ -34,8 +35,12 @@ def infer(cfg: DictConfig) -> OutputFolder:
         for key in ("bgr", "trimap")
         if cfg.get(key)
     }
-    method = load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights"))
-    untrained = not (cfg.get("ckpt_path") or cfg.get("weights"))
+    check_runtime(cfg)
+    if cfg.runtime == "onnx":  # the exported graph holds the method and its weights
+        method = OnnxPredictor(cfg.onnx)
+    else:
+        method = load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights"))
+    untrained = not (cfg.get("ckpt_path") or cfg.get("weights") or cfg.runtime == "onnx")
     if untrained and any(True for _ in method.parameters()) and not cfg.allow_random_weights:
         raise UserError(
             f"model={cfg.model._target_.rsplit('.', 1)[-1]} has no weights to run: give "
