@@ -4,6 +4,7 @@ native resolution, and items that hold only what a method may see."""
 import itertools
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -197,3 +198,28 @@ def test_the_command_line_builds_then_verifies_every_set_of_a_config(tmp_path, c
         (tmp_path / "samples/testsets/photomatte85_sample/manifest.json").read_text()
     )
     assert manifest["protocol"] == "bgmv2-images" and len(manifest["samples"]) == 6
+
+
+def test_the_evaluator_scores_predictions_against_a_set_by_sample_id(sources, tmp_path, capsys):
+    from mattebench.evaluate import main
+
+    folder = clips(sources, tmp_path / "sets")
+    samples = read_manifest(folder)["samples"]
+    for s in samples:  # the ground truth as prediction, in infer.py's per-clip layout
+        clip, frame = s["id"].split("/")
+        (tmp_path / "pred" / clip / "alpha").mkdir(parents=True, exist_ok=True)
+        shutil.copy(
+            folder / s["files"]["alpha"], tmp_path / "pred" / clip / "alpha" / f"{frame}.png"
+        )
+    args = ["--testset", str(folder), "--pred", str(tmp_path / "pred"), "--pred-kind", "alpha"]
+    assert main([*args, "--out", str(tmp_path / "report")]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["count"] == 32 and report["region"] == "unknown"
+    assert report["testset"] == {
+        "name": "clips",
+        "manifest_sha256": read_manifest(folder)["sha256"],
+    }
+    assert report["mean"]["sad"] == 0
+    (tmp_path / "pred" / "0002" / "alpha" / "0005.png").unlink()
+    assert main([*args, "--out", str(tmp_path / "again")]) == 2
+    assert "0002/0005" in capsys.readouterr().err
