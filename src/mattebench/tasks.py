@@ -87,9 +87,6 @@ def finish_run(
     testset = _testset(trainer.datamodule)
     if testset is not None:  # what the test metrics were computed on: name and files' hash
         metrics["testset"] = testset
-    testset = _testset(trainer.datamodule)
-    if testset is not None:  # what the test metrics were computed on: name and files' hash
-        metrics["testset"] = testset
     skipped = getattr(trainer.datamodule, "skipped", None)
     if skipped is not None:
         metrics["data/skipped_corrupt"] = sum(skipped.values())
@@ -219,14 +216,6 @@ def _resume_in_run_dir(cfg: DictConfig) -> DictConfig:
         cfg.paths.output_dir = str(run)
     log.info("Resuming in the run directory of %s: %s", ckpt, run)
     return cfg
-
-
-def _testset(datamodule: LightningDataModule | None) -> dict[str, Any] | None:
-    """`testset_info("test")` of a datamodule that tested on a built test set, else None."""
-    try:
-        return datamodule.testset_info("test")
-    except (AttributeError, RuntimeError):
-        return None
 
 
 def _testset(datamodule: LightningDataModule | None) -> dict[str, Any] | None:
