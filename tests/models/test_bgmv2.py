@@ -21,7 +21,7 @@ from mattebench.models.bgmv2 import (
     to_official_state_dict,
 )
 from mattebench.models.bgmv2.aspp import ASPP
-from mattebench.models.bgmv2.refiner import Refiner
+from mattebench.models.bgmv2.refiner import Refiner, replace_patch
 
 BACKBONES = ["resnet50", "resnet101", "mobilenetv2"]
 
@@ -461,6 +461,19 @@ def test_static_patch_selection_with_every_error_zero():
     assert static[2].sum() == 0
     for ours, theirs in zip(static, official, strict=True):
         assert torch.equal(ours, theirs)
+
+
+def test_replace_patch_takes_the_outputs_dtype():
+    """Under 16-mixed (`trainer=gpu`) the refined patches come from a half-precision convolution
+    and the upsampled outputs are fp32 on CUDA: index_put needs one dtype (it raised there)."""
+    x = torch.zeros(2, 3, 8, 12)
+    patches = torch.rand(2, 3, 4, 4).to(torch.float16)
+    idx = (torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([2, 0]))
+    out = replace_patch(x, patches, idx)
+    assert out.dtype == torch.float32
+    assert torch.equal(out[0, :, 4:8, 8:12], patches[0].float())
+    assert torch.equal(out[1, :, 0:4, 0:4], patches[1].float())
+    assert out.sum() == patches.float().sum()
 
 
 def test_sampling_on_input_smaller_than_sample_pixels():

@@ -210,9 +210,12 @@ def replace_patch(
     x: Tensor, patches: Tensor, idx: PatchIndex, keep: Tensor | None = None
 ) -> Tensor:
     """Writes (P, C, h, w) `patches` into (B, C, H, W) `x` at the `idx` cells of an h x w grid;
-    where `keep` (P,) is False the cell keeps its value."""
+    where `keep` (P,) is False the cell keeps its value. Under autocast the patches come from a
+    convolution in half precision and `x` from an interpolation in fp32: they take `x`'s dtype
+    (index_put needs one dtype; the official code ran on a PyTorch that cast silently)."""
     b, c, height, width = x.shape
     h, w = patches.shape[2:]
+    patches = patches.to(x.dtype)
     grid = x.view(b, c, height // h, h, width // w, w).permute(0, 2, 4, 1, 3, 5)
     if keep is not None:
         patches = torch.where(keep.view(-1, 1, 1, 1), patches, grid[idx[0], idx[1], idx[2]])
