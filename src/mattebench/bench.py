@@ -131,6 +131,7 @@ class Setting:
     dtype: str
     channels_last: bool
     compile: bool
+    runtime: str = "torch"
 
 
 @dataclass
@@ -141,6 +142,7 @@ class Row:
     dtype: str
     channels_last: bool
     compile: bool
+    runtime: str = "torch"
     params_m: float | None = None
     gmacs: float | None = None
     latency_ms: float | None = None
@@ -227,8 +229,13 @@ def measure(
     )
     runner = torch.compile(net) if setting.compile else net
     try:
+        call = (
+            onnx_call(variant, net, inputs)
+            if setting.runtime == "onnx"
+            else lambda: variant.call(runner, inputs)
+        )
         with torch.no_grad(), PeakMemory(device) as memory:
-            row.latency_ms = time_runs(lambda: variant.call(runner, inputs), device, warmup, reps)
+            row.latency_ms = time_runs(call, device, warmup, reps)
         row.peak_mem_mib = memory.peak
         row.fps = setting.batch * 1e3 / row.latency_ms
     except Exception as error:  # one failing setting (OOM, compile) must not end the bench
@@ -237,6 +244,37 @@ def measure(
         if device.type == "cuda":
             torch.cuda.empty_cache()
     return row
+
+
+def onnx_call(variant: Variant, net: nn.Module, inputs: tuple[Tensor, ...]) -> Callable[[], Any]:
+    """The variant's call exported to ONNX (fixed shapes) and run by ONNX Runtime on CPU, as
+    `infer.py runtime=onnx` runs export.py's graphs. BGMv2's sampling refine is refused: its
+    patch selection is data-dependent, which a traced graph would freeze."""
+    import tempfile
+
+    import onnxruntime
+
+    if isinstance(net, MattingRefine) and net.refiner.mode != "full":
+        raise ValueError("sampling refine is not exportable (export.py uses refine_mode=full)")
+    if inputs[0].device.type != "cpu" or inputs[0].dtype != torch.float32:
+        raise ValueError("the onnx runtime rows are CPU fp32")
+
+    class Call(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, *x: Tensor) -> Any:
+            return variant.call(self.net, x)
+
+    with tempfile.TemporaryDirectory() as folder, torch.no_grad():
+        path = f"{folder}/{variant.name}.onnx"
+        torch.onnx.export(Call().eval(), inputs, path, dynamo=False, opset_version=17)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    feed = {arg.name: x.numpy() for arg, x in zip(session.get_inputs(), inputs, strict=True)}
+    return lambda: session.run(None, feed)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -252,13 +290,22 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def settings(variant: Variant, args: argparse.Namespace) -> list[Setting]:
     sizes = args.sizes or (variant.sizes[:1] if args.quick else variant.sizes)
-    return [
+    torch_settings = [
         Setting(size, batch, dtype, channels_last, compiled)
         for size in sizes
         for batch in args.batches
         for dtype in args.dtypes
         for channels_last in args.channels_last
         for compiled in args.compile
+    ]
+    onnx_settings = [  # ONNX Runtime on the exported fp32 graph (CPU)
+        Setting(size, batch, "fp32", False, False, "onnx")
+        for size in sizes
+        for batch in args.batches
+    ]
+    return [
+        *(torch_settings if "torch" in args.runtimes else []),
+        *(onnx_settings if "onnx" in args.runtimes else []),
     ]
 
 
@@ -291,8 +338,8 @@ def _macs(variant: Variant, size: str, device: torch.device) -> float | None:
 
 
 HEADER = (
-    "| method | size | batch | dtype | channels_last | compile | params M | GMACs | latency ms "
-    "| FPS | peak MiB |\n|---|---|--:|---|---|---|--:|--:|--:|--:|--:|"
+    "| method | size | batch | dtype | channels_last | compile | runtime | params M | GMACs "
+    "| latency ms | FPS | peak MiB |\n|---|---|--:|---|---|---|---|--:|--:|--:|--:|--:|"
 )
 
 
@@ -302,7 +349,7 @@ def format_row(row: Row) -> str:
 
     cells = [
         row.method, row.size, str(row.batch), row.dtype, "on" if row.channels_last else "off",
-        "on" if row.compile else "off", num(row.params_m, 2), num(row.gmacs, 2),
+        "on" if row.compile else "off", row.runtime, num(row.params_m, 2), num(row.gmacs, 2),
         num(row.latency_ms, 1) if row.error is None else row.error, num(row.fps, 2),
         num(row.peak_mem_mib, 0),
     ]  # fmt: skip
@@ -332,6 +379,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES))
     parser.add_argument("--channels-last", choices=("off", "on", "both"))
     parser.add_argument("--compile", choices=("off", "on", "both"))
+    parser.add_argument(
+        "--runtimes", nargs="+", choices=("torch", "onnx"), default=["torch"],
+        help="onnx: ONNX Runtime on the exported graph, CPU fp32 (as infer.py runtime=onnx)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=int)
     parser.add_argument("--reps", type=int)
     parser.add_argument("--json", type=Path, help="default: logs/bench/<device>.json")

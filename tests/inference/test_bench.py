@@ -42,3 +42,14 @@ def test_bench_imports_no_training_stack():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_onnx_runtime_rows_time_the_exported_graph(tmp_path):
+    out = tmp_path / "bench.json"
+    bench.main([
+        "--device", "cpu", "--quick", "--sizes", "64x64", "--warmup", "0", "--runtimes", "onnx",
+        "--methods", "modnet", "bgmv2_mobilenetv2_hd", "--json", str(out),
+    ])  # fmt: skip
+    modnet, bgmv2 = json.loads(out.read_text())["results"]
+    assert modnet["runtime"] == "onnx" and modnet["error"] is None and modnet["latency_ms"] > 0
+    assert "sampling refine is not exportable" in bgmv2["error"]
