@@ -64,9 +64,14 @@ class Run:
         self.out, self.budget, self.tiny, self.device = args.out, args.budget, args.tiny, device
         self.data = [f"paths.data_dir={args.data_dir.resolve()}"] if args.data_dir else []
         self.fdr_dir = args.fdr_dir.resolve()
+        self.only, self.fit_steps = set(args.only or ()), args.fit_steps
         self.start = time.monotonic()
         self.results: dict[str, Any] = {"meta": meta(device)}
         args.out.mkdir(parents=True, exist_ok=True)
+
+    def wanted(self, name: str) -> bool:
+        """`--only` restricts the train, fdr and compile parts to these names."""
+        return not self.only or name in self.only
 
     def left(self) -> float:
         return self.budget - (time.monotonic() - self.start)
@@ -225,12 +230,27 @@ def compiled(run: Run) -> None:
                                                                       "512x512")  # fmt: skip
     modes = ("compile", "compile+graph") if run.device.type == "cuda" else ("compile",)
     for name, size in (("bgmv2_resnet50_hd", hd), ("modnet", small), ("bgmv2_resnet50_4k", uhd)):
-        for mode in modes:
+        for mode in modes if run.wanted(name) else ():
             if run.left() < 60:
                 run.add("skipped", {"part": f"compile {name} {mode}", "left_s": round(run.left())})
                 continue
             run.add("speed", speed_row(run, found[name], size, "fp16", channels_last=True,
                                        mode=mode))  # fmt: skip
+
+
+def refiner(run: Run) -> None:
+    """Static vs official patch selection, BGMv2-R50 HD fp16 channels_last: eager twice each
+    (the spread between repeats is the noise), and compiled (the official path breaks the graph
+    at `nonzero`)."""
+    variant = variants()["bgmv2_resnet50_hd"]
+    size = "64x48" if run.tiny else "1920x1080"
+    modes = ("eager", "eager", "compile") if run.device.type == "cuda" else ("eager",)
+    for mode in modes:
+        for static in (True, False):
+            row = speed_row(run, variant, size, "fp16", channels_last=True, mode=mode,
+                            static=static)  # fmt: skip
+            run.add("refiner", row)
+            release(run)
 
 
 # --- 2. syncs ---------------------------------------------------------------------------------
@@ -258,7 +278,7 @@ def syncs(run: Run) -> None:
                 finally:
                     torch.cuda.set_sync_debug_mode("default")
         found = [str(w.message).splitlines()[0][:120] for w in caught
-                 if "synchroniz" in str(w.message)]  # fmt: skip
+                 if "called a synchronizing CUDA operation" in str(w.message)]  # fmt: skip
         run.add("syncs", {"patches": "static" if static else "nonzero", "syncs": len(found),
                           "first": found[:3]})  # fmt: skip
 
@@ -277,11 +297,39 @@ def compose(overrides: list[str]) -> Any:
         return hydra_compose("train", overrides=[*overrides, f"paths.root_dir={ROOT}"])
 
 
-def method(name: str, device: torch.device) -> nn.Module:
+def method(name: str, run: Run, fit_steps: int = 0) -> nn.Module:
+    """The method of `model=name` with random weights (seeded), after `fit_steps` training steps
+    (fp32, its own loss and optimiser) on the sample's unaugmented training composites."""
     import hydra
 
+    cfg = compose([f"model={name}", "data=videomatte_sample", *run.data])
     torch.manual_seed(0)
-    return hydra.utils.instantiate(compose([f"model={name}"]).model).to(device)
+    net = hydra.utils.instantiate(cfg.model).to(run.device)
+    if not fit_steps:
+        return net
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    optimizer = optimizer_of(net)
+    net.train()
+    for step, batch in enumerate(forever(datamodule.train_dataloader)):
+        batch = {k: v.to(run.device) if isinstance(v, Tensor) else v for k, v in batch.items()}
+        loss = net.training_loss(datamodule.on_after_batch_transfer(batch, 0))["loss"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step + 1 == fit_steps:
+            return net
+
+
+def forever(loader: Callable[[], Any]) -> Iterator[dict]:
+    while True:
+        yield from loader()
+
+
+def optimizer_of(net: nn.Module) -> torch.optim.Optimizer:
+    optimizer = net.configure_optimizers()
+    return optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
 
 
 def sample(run: Run) -> Any:
@@ -315,12 +363,23 @@ def precision(run: Run) -> None:
     batches = test_batches(run)
     frames = sum(len(b["image"]) for b in batches)
     for name in PRECISION_METHODS:
-        net = method(name, run.device).eval()
-        with torch.no_grad(), no_tf32():
-            reference = [net.infer(b)["alpha"].float() for b in batches]
+        try:
+            net = method(name, run, run.fit_steps).eval()
+            with torch.no_grad(), no_tf32():
+                reference = [net.infer(b)["alpha"].float() for b in batches]
+        except Exception as error:  # this method's fit or reference failed: the next one runs
+            failed = {
+                "dtype": "-",
+                "how": "-",
+                "fit_steps": run.fit_steps,
+                "error": describe(error),
+            }
+            run.add("precision", {"method": name, "frames": frames, **failed})
+            continue
         for dtype, how in (("fp32", "tf32"), ("fp16", "autocast"), ("bf16", "autocast"),
                            ("fp16", "cast"), ("bf16", "cast")):  # fmt: skip
-            row = {"method": name, "frames": frames, "dtype": dtype, "how": how}
+            row = {"method": name, "frames": frames, "dtype": dtype, "how": how,
+                   "fit_steps": run.fit_steps}  # fmt: skip
             try:
                 alphas = infer_all(net, batches, dtype, how, run.device)
                 diff = torch.cat(
@@ -356,8 +415,9 @@ def hdmatt(run: Run) -> None:
     device = run.device.type
     run_one(256, 320, 32, 8, 40, device)  # warm-up: cuDNN set-up is not the stitching's
     for size in (512, 1024) if run.tiny else (2048, 5000):
-        try:
-            row = run_one(size, 320, 32, 8, 40, device)
+        try:  # twice: the first call at a size also autotunes cuDNN for its patch batches
+            first = run_one(size, 320, 32, 8, 40, device)
+            row = run_one(size, 320, 32, 8, 40, device) | {"first_s": first["seconds"]}
         except Exception as error:
             row = {"size": size, "error": describe(error)}
         run.add("hdmatt", row)
@@ -379,9 +439,8 @@ def training_batch(size: int, batch: int, device: torch.device) -> dict[str, Ten
 
 def train_row(run: Run, name: str, size: int, precision_: str, batch: int) -> dict:
     row: dict[str, Any] = {"method": name, "size": size, "batch": batch, "precision": precision_}
-    net = method(name, run.device).train()
-    optimizer = net.configure_optimizers()
-    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    net = method(name, run).train()
+    optimizer = optimizer_of(net)
     dtype = {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}.get(precision_)
     scaler = torch.amp.GradScaler(run.device.type, enabled=dtype is torch.float16)
     data = training_batch(size, batch, run.device)
@@ -407,7 +466,7 @@ def train_row(run: Run, name: str, size: int, precision_: str, batch: int) -> di
 def train(run: Run) -> None:
     batch = 2 if run.tiny else 8
     precisions = ("32", "16-mixed", "bf16-mixed") if run.device.type == "cuda" else ("32",)
-    for name, size in TRAIN_CASES:
+    for name, size in (case for case in TRAIN_CASES if run.wanted(case[0])):
         for precision_ in precisions:
             run.add("train", train_row(run, name, 64 if run.tiny else size, precision_, batch))
             release(run)
@@ -419,7 +478,7 @@ def train(run: Run) -> None:
 def fdr(run: Run) -> None:
     """`train.py` fast-dev-run of each method with `trainer=gpu` (16-mixed), in parallel."""
     accelerator = "gpu" if run.device.type == "cuda" else "cpu"
-    methods = FDR_METHODS[:2] if run.tiny else FDR_METHODS
+    methods = [name for name in FDR_METHODS[: 2 if run.tiny else None] if run.wanted(name)]
     sample(run)  # generated here once, not by every job at the same time
     jobs = {}
     for name in methods:
@@ -454,6 +513,34 @@ def num(value: Any, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+# What identifies a row of each part; rows of the "refiner" part are all kept.
+KEYS = {
+    "speed": ("method", "size", "batch", "dtype", "channels_last", "mode", "patches"),
+    "syncs": ("patches",), "precision": ("method", "dtype", "how", "fit_steps"),
+    "hdmatt": ("size",), "train": ("method", "size", "batch", "precision"), "fdr": ("method",),
+}  # fmt: skip
+
+
+def merge(runs: list[dict]) -> dict:
+    """Several runs' results as one: the first run's meta, rows in order, later ones replacing
+    earlier ones with the same key (a part re-run after a fix)."""
+    merged: dict[str, Any] = {"meta": runs[0]["meta"]}
+    for results in runs:
+        for part, rows in results.items():
+            if part == "meta":
+                continue
+            kept = merged.setdefault(part, [])
+            for row in rows:
+                key = [k for k in KEYS.get(part, ()) if k in row]
+                same = [i for i, old in enumerate(kept)
+                        if key and all(old.get(k) == row[k] for k in key)]  # fmt: skip
+                if same:
+                    kept[same[0]] = row
+                else:
+                    kept.append(row)
+    return merged
+
+
 def tables(results: dict) -> str:
     m = results["meta"]
     lines = [f"{m.get('gpu', 'cpu')}, torch {m['torch']} (CUDA {m.get('cuda')}), cuDNN benchmark "
@@ -484,6 +571,11 @@ def tables(results: dict) -> str:
         )
     lines += ["", "| BGMv2-R50 HD forward | host syncs |", "|---|--:|"]
     lines += [f"| {r['patches']} | {r['syncs']} |" for r in results.get("syncs", [])]
+    lines += ["", "| BGMv2-R50 1920x1080 fp16 channels_last | patches | latency ms |",
+              "|---|---|--:|"]  # fmt: skip
+    for r in results.get("refiner", []):
+        timing = r["error"][:80] if "error" in r else num(r.get("latency_ms"), 2)
+        lines.append(f"| {r['mode']} | {r['patches']} | {timing} |")
     lines += ["", "| method | vs fp32 (TF32 off) | max abs | mean abs | pixels > 1/255 |",
               "|---|---|--:|--:|--:|"]  # fmt: skip
     for r in results.get("precision", []):
@@ -493,14 +585,16 @@ def tables(results: dict) -> str:
             num(r.get("mean_abs"), 5),
             f"{100 * r['over_1_255']:.2f}%" if "over_1_255" in r else r.get("error", "-"),
         ]
-        lines.append(f"| {r['method']} ({r['frames']} frames) | {label} | " + " | ".join(cells)
-                     + " |")  # fmt: skip
-    lines += ["", "| HDMatt crop-and-stitch | query patches run / grid | s | peak GiB |",
-              "|---|--:|--:|--:|"]  # fmt: skip
+        weights = f"{r['fit_steps']} steps trained" if r.get("fit_steps") else "random weights"
+        lines.append(f"| {r['method']} ({weights}, {r['frames']} frames) | {label} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+    lines += ["", "| HDMatt crop-and-stitch | query patches run / grid | s (first call) | "
+              "peak GiB |", "|---|--:|--:|--:|"]  # fmt: skip
     for r in results.get("hdmatt", []):
         lines.append(
             f"| {r['size']}² | {r.get('queries', '-')} / {r.get('grid', '-')} | "
-            f"{num(r.get('seconds'), 2)} | {num(r.get('peak_gib'), 2)} |"
+            f"{num(r.get('seconds'), 2)} ({num(r.get('first_s'), 2)}) | "
+            f"{num(r.get('peak_gib'), 2)} |"
         )
     lines += ["", "| training step, batch 8 | crop | precision | ms/step | images/s | peak MiB |",
               "|---|--:|---|--:|--:|--:|"]  # fmt: skip
@@ -525,21 +619,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="tiny sizes: checks the script")
     parser.add_argument("--data-dir", type=Path, help="where the sample is made (paths.data_dir)")
     parser.add_argument("--fdr-dir", type=Path, default=Path("logs/gpu_fdr"), help="fdr logs")
-    parser.add_argument("--tables", type=Path, help="print the tables of a gpu.json and exit")
+    parser.add_argument("--only", nargs="+", help="train / fdr / compile only these names")
+    parser.add_argument("--fit-steps", type=int, default=0, help="precision: train briefly first")
+    parser.add_argument(
+        "--tables",
+        type=Path,
+        nargs="+",
+        help="print the tables of gpu.json "
+        "files (a later run's row replaces an earlier one with the same key)",
+    )
     return parser.parse_args(argv)
 
 
 # name: (seconds a part needs at least to start, the part)
 PARTS: dict[str, tuple[float, Callable[[Run], None]]] = {
     "speed": (60, speed), "syncs": (20, syncs), "precision": (30, precision),
-    "hdmatt": (40, hdmatt), "train": (40, train), "fdr": (90, fdr), "compile": (60, compiled),
+    "hdmatt": (40, hdmatt), "train": (40, train), "fdr": (90, fdr), "refiner": (60, refiner),
+    "compile": (60, compiled),
 }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.tables:
-        print(tables(json.loads(args.tables.read_text())))
+        print(tables(merge([json.loads(path.read_text()) for path in args.tables])))
         return
     device = torch.device(args.device)
     torch.backends.cudnn.benchmark = device.type == "cuda"  # fixed sizes: pick the fastest conv
