@@ -299,23 +299,6 @@ def test_alpha_of_the_wrong_size_names_both_files(samples, tmp_path):
 # --- datasets and datamodule ---
 
 
-def test_eval_items_use_the_dataset_trimap_and_image_resized(samples):
-    root = samples["composition1k"] / "Combined_Dataset"
-    source = Composition1K(root, "test")
-    dataset = CompositionDataset(source, None, bgmv2_augment(64), 64, train=False)
-    item = dataset[5]
-    assert set(item) == {"image", "alpha", "fgr", "bgr", "trimap", "meta"}
-    assert item["image"].shape == (3, 64, 64) and item["trimap"].shape == (1, 64, 64)
-    expected = cv2.resize(source[5].trimap, (64, 64), interpolation=cv2.INTER_NEAREST)
-    np.testing.assert_array_equal(item["trimap"][0].numpy(), expected)
-    assert item["meta"]["size"] == (120, 160)
-
-    full = CompositionDataset(source, None, bgmv2_augment(64), 64, train=False, prepared="full")
-    item = full[5]
-    np.testing.assert_array_equal(item["trimap"][0].numpy(), source[5].trimap)
-    np.testing.assert_allclose(item["image"].numpy().transpose(1, 2, 0), source[5].image / 255)
-
-
 def test_datamodule_tests_on_aim500_with_its_own_trimaps_at_native_size(samples, tmp_path):
     dm = MattingDataModule(
         train=None,

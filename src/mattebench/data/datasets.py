@@ -12,13 +12,11 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
-from mattebench.data.compose import composite
 from mattebench.data.sample_augment import PerSampleAugment
 from mattebench.data.sources.base import (
     Background,
@@ -40,17 +38,8 @@ class CompositionDataset(Dataset):
     sample `i` repeats exactly every epoch (to overfit a batch). Evaluation (`train=False`):
     background `i % len(backgrounds)` — BGMv2's `ZipDataset` pairing — and the validation
     affine drawn from a generator seeded by `(seed, i)`, so every run and every method sees the
-    same images; a BGMv2-protocol `trimap` is added.
-
-    Evaluation items that carry their own `image` (pre-composited or real), `trimap` and/or
-    `bgr` (`sources.images.Sample`: Composition-1K test, AIM-500) are not augmented and need no
-    background folder: an image is composited at full resolution from fgr and the item's own
-    bgr when it has none, the dataset's trimap is used instead of deriving one, and then, with
-    `prepared="resize"` (default), image, alpha, trimap, fgr and bgr are all resized to
-    `size`² (area/bilinear for images and alpha, nearest for the trimap; the original size is
-    in `meta["size"]`), or with `prepared="full"` kept at full resolution (one item per batch:
-    the datamodule then loads evaluation batches of 1). Keys the item lacks (fgr of a natural
-    image, bgr of a merged-only composite) are absent from it.
+    same images; a BGMv2-protocol `trimap` is added. (The datamodule validates and tests on
+    built test sets, `mattebench.testsets`, not on this dataset.)
 
     `corrupt="skip"`: during training, a foreground or background that cannot be decoded
     (`CorruptImageError`) is replaced by another one drawn deterministically from `(seed, index,
@@ -70,9 +59,8 @@ class CompositionDataset(Dataset):
     Segmentation sources (`segmentation = True`, e.g. `COCOPerson`) are natural photos with a
     binary person mask: in training, the photo and its mask get one shared geometry
     (`PerSampleAugment.natural`: affine rescale-and-crop to `size`², flip; colour jitter on the
-    photo only) and nothing is composited; evaluation is the prepared path above (resized, the
-    BGMv2 trimap derived from the mask). Their items also carry `mask` (1,S,S) = alpha > 0.5 in
-    {0, 1}.
+    photo only) and nothing is composited. Their items also carry `mask` (1,S,S) = alpha > 0.5
+    in {0, 1}.
 
     Items: `fgr` (3,S,S), `alpha` (1,S,S), `bgr` (3,S,S) float32 in [0, 1], `trimap` (1,S,S)
     when evaluating, `image` (3,S,S) for items that carry one, and `meta` (a dict, kept as a
@@ -90,18 +78,16 @@ class CompositionDataset(Dataset):
         indices: Sequence[int] | None = None,
         fixed: bool = False,
         corrupt: str = "raise",
-        prepared: str = "resize",
         max_skips: int = 10,
         prev_alpha: PreviousAlpha | None = None,
         train_trimap: str | None = None,
     ) -> None:
         assert corrupt in CORRUPT_POLICIES, f"corrupt must be one of {CORRUPT_POLICIES}"
-        assert prepared in PREPARED_MODES, f"prepared must be one of {PREPARED_MODES}"
         self.foregrounds, self.backgrounds = foregrounds, backgrounds
         self.augment, self.size, self.train, self.seed = augment, size, train, seed
         self.fixed = fixed or not train
         self.indices = list(range(len(foregrounds)) if indices is None else indices)
-        self.corrupt, self.prepared, self.max_skips = corrupt, prepared, max_skips
+        self.corrupt, self.max_skips = corrupt, max_skips
         assert train_trimap in (None, "modnet"), "train_trimap must be None or 'modnet'"
         self.prev_alpha, self.train_trimap = prev_alpha, train_trimap
         self.skipped: list[str] = []
@@ -119,9 +105,7 @@ class CompositionDataset(Dataset):
         segmentation = getattr(self.foregrounds, "segmentation", False)
         with self._decoding(self.foregrounds, "natural" if segmentation else "foreground"):
             fg, i = self._fetch(self.foregrounds, i, 0, skipped)
-        if not self.train and _carries_own(fg):
-            item = self._prepared(fg)
-        elif segmentation and getattr(fg, "image", None) is not None:
+        if segmentation and getattr(fg, "image", None) is not None:
             item = self._natural(fg, rng)
         else:
             item = self._composed(fg, i, rng, skipped)
@@ -185,29 +169,6 @@ class CompositionDataset(Dataset):
             prev = self.foregrounds[i - 1]
         return self.augment.foreground(prev.fgr, prev.pha, self.size, replay, self.train)[1]
 
-    def _prepared(self, fg) -> dict[str, Any]:
-        """An evaluation item with its own image/trimap/bgr: no augmentation, resized or not."""
-        fgr, pha, bgr, image = fg.fgr, fg.pha, getattr(fg, "bgr", None), getattr(fg, "image", None)
-        if image is None:
-            if fgr is None or bgr is None:
-                raise ValueError(
-                    f"{fg.meta.get('source')} item {fg.meta.get('id')} has neither an image nor "
-                    "a foreground and background to composite"
-                )
-            image = composite(_float(fgr), _float(pha)[..., None], _float(bgr))
-        trimap = getattr(fg, "trimap", None)
-        out = {"image": image, "alpha": pha, "fgr": fgr, "bgr": bgr}
-        out = {key: _float(value) for key, value in out.items() if value is not None}
-        if self.prepared == "resize":
-            out = {key: _resize(value, self.size) for key, value in out.items()}
-            if trimap is not None:
-                size = (self.size, self.size)
-                trimap = cv2.resize(trimap, size, interpolation=cv2.INTER_NEAREST)
-        if trimap is None:
-            trimap = trimap_from_alpha(out["alpha"])
-        out["trimap"] = trimap.astype(np.float32)
-        return {key: _chw(value) for key, value in out.items()}
-
     def _decoding(self, source, job: str):
         """Training reads decode at the smallest size the `job` pipeline needs (a 512² sample
         of an HD frame: half size; `sources.base.decode_at_least`); evaluation reads in full."""
@@ -241,27 +202,6 @@ class CorruptImageWarning(UserWarning):
 
 
 CORRUPT_POLICIES = ("raise", "skip")
-PREPARED_MODES = ("resize", "full")
-
-
-def _carries_own(item) -> bool:
-    return any(getattr(item, key, None) is not None for key in ("image", "trimap", "bgr"))
-
-
-def _float(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) / 255
-    return image.astype(np.float32, copy=False)
-
-
-def _resize(image: np.ndarray, size: int) -> np.ndarray:
-    """Area when shrinking, bilinear when growing; clipped to [0, 1] because float32 area
-    averages of ones can come out at 1 + 2e-7, which the metrics rightly reject."""
-    h, w = image.shape[:2]
-    shrink = size * size < h * w
-    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (size, size), interpolation=interpolation)
-    return np.clip(resized, 0.0, 1.0, out=resized)
 
 
 def _chw(image: np.ndarray) -> Tensor:
