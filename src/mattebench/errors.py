@@ -32,8 +32,16 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     """Everything the entry points report as a message: the user's input or setup is at fault
     (imported here, not at the top, so that the models need not import the data layer)."""
     from mattebench.data.sources.base import CorruptImageError, DatasetLayoutError
+    from mattebench.testsets.manifest import TestSetError
 
-    return (UserError, DatasetLayoutError, CorruptImageError, FileNotFoundError, FileExistsError)
+    return (
+        UserError,
+        DatasetLayoutError,
+        CorruptImageError,
+        TestSetError,
+        FileNotFoundError,
+        FileExistsError,
+    )
 
 
 def report_user_errors(interrupted: str = "interrupted") -> Callable[[Callable], Callable]:

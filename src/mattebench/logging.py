@@ -31,4 +31,9 @@ def wandb_logger(mode: str = "auto", tags: Sequence[str | None] = (), **kwargs: 
     if mode == "auto":
         mode = "online" if wandb_logged_in() else "offline"
     tags = [str(tag) for tag in tags if tag]
-    return WandbLogger(offline=mode == "offline", mode=mode, tags=tags, **kwargs)
+    logger = WandbLogger(offline=mode == "offline", mode=mode, tags=tags, **kwargs)
+    # Lightning always passes `anonymous` (None here), which W&B >= 0.19 deprecates with a
+    # warning on every run; leaving it out is what W&B asks for and changes nothing else.
+    if logger._wandb_init.get("anonymous") is None:
+        logger._wandb_init.pop("anonymous", None)
+    return logger

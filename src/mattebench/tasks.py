@@ -22,6 +22,7 @@ from lightning.pytorch.loggers import Logger, WandbLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from mattebench.callbacks import StopOnNonFiniteLoss
+from mattebench.quiet import silence_dependency_noise
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def task_wrapper(task: Callable[[DictConfig], dict[str, float]]) -> Callable:
 
     @functools.wraps(task)
     def wrapped(cfg: DictConfig) -> dict[str, float]:
+        silence_dependency_noise()
         try:
             return task(cfg)
         finally:

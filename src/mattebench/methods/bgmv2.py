@@ -37,6 +37,11 @@ class BGMv2(MattingMethod):
         checkpoint of this module, or None. Loaded once, at construction.
     trust_weights: load an `init_weights` file that holds Python objects besides tensors
         (unpickling those can run code from the file: only for files you trust).
+    init_alpha_bias: a starting value for the bias of the decoder's alpha output (None: the
+        default initialisation). Not in the paper, whose backbone starts from ImageNet: from
+        scratch, the L1 loss of a background-dominated crop drives the pre-clamp alpha below 0
+        everywhere, where `clamp` passes no gradient, and the matte stays empty. Starting
+        inside (0, 1) keeps every pixel learning; the generated-sample run sets 0.5.
     detach_error_target: refine stage only; see `losses.bgmv2.refine_loss`.
     eval_sizes: refine stage only: evaluation settings by input size, the first entry whose
         `max_pixels` (null = any) covers the padded input applies: `backbone_scale` and
@@ -51,6 +56,7 @@ class BGMv2(MattingMethod):
         net: MattingBase | MattingRefine,
         init_weights: str | Path | None = None,
         trust_weights: bool = False,
+        init_alpha_bias: float | None = None,
         detach_error_target: bool = False,
         eval_sizes: Sequence[Mapping[str, Any]] = (),
         **kwargs: Any,
@@ -65,6 +71,9 @@ class BGMv2(MattingMethod):
         if eval_sizes and not isinstance(net, MattingRefine):
             raise ValueError("eval_sizes sets the refine network; MattingBase takes none.")
         self.eval_sizes = [dict(entry) for entry in eval_sizes]
+        if init_alpha_bias is not None:
+            with torch.no_grad():
+                self.net.decoder.conv4.bias[0] = init_alpha_bias  # channel 0: alpha
         if init_weights is not None:
             path = _existing(Path(init_weights))
             load_official_weights(self.net, path, strict=False, weights_only=not trust_weights)
