@@ -32,6 +32,7 @@ from mattebench.data.sources import (
     generate_photomatte85_sample,
     read_alpha,
 )
+from mattebench.data.sources.images import read_pair
 from tests.platform.conftest import compose_config
 
 
@@ -290,10 +291,13 @@ def test_alpha_of_the_wrong_size_names_both_files(samples, tmp_path):
     folders = _copy(samples["folders"], tmp_path / "folders")
     pha = folders / "pha" / "person_000.png"
     cv2.imwrite(str(pha), np.zeros((10, 12), np.uint8))
-    with pytest.raises(
+    source = ForegroundFolders(folders / "fgr", folders / "pha")
+    with pytest.raises(DatasetLayoutError, match=r"differ in size .*person_000 \(160x192 vs 12x10"):
+        source.scan()  # found when the dataset is scanned, before any training
+    with pytest.raises(  # reading still checks, for files changed after the scan
         DatasetLayoutError, match=r"person_000.jpg is 160x192 but .*person_000.png is 12x10"
     ):
-        ForegroundFolders(folders / "fgr", folders / "pha")[0]
+        read_pair(folders / "fgr" / "person_000.jpg", pha)
 
 
 # --- datasets and datamodule ---

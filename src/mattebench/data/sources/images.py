@@ -165,7 +165,27 @@ def _pair_by_stem(fgr_dir: Path, pha_dir: Path, dataset: str) -> list[tuple[str,
             f"pair up by name: only in {fgr_dir.name}: [{listed(fgr.keys() - pha.keys())}]; "
             f"only in {pha_dir.name}: [{listed(pha.keys() - fgr.keys())}]"
         )
-    return [(stem, fgr[stem], pha[stem]) for stem in sorted(fgr)]
+    index = [(stem, fgr[stem], pha[stem]) for stem in sorted(fgr)]
+    _check_sizes(index, fgr_dir, pha_dir, dataset)
+    return index
+
+
+def _check_sizes(index: list[tuple[str, str, str]], fgr_dir: Path, pha_dir: Path, dataset: str):
+    """Every fgr/pha pair has one size, read from the file headers (no decoding), so a
+    mismatch stops the run at scan time, before training, not in the middle of an epoch."""
+    wrong = []
+    for stem, fgr_file, pha_file in index:
+        try:
+            with Image.open(fgr_dir / fgr_file) as a, Image.open(pha_dir / pha_file) as b:
+                if a.size != b.size:
+                    wrong.append(f"{stem} ({a.size[0]}x{a.size[1]} vs {b.size[0]}x{b.size[1]})")
+        except (OSError, UnidentifiedImageError):
+            continue  # undecodable: the `corrupt` policy decides when it is read
+    if wrong:
+        raise DatasetLayoutError(
+            f"{dataset}: {len(wrong)} foreground/alpha pair(s) in {fgr_dir} and {pha_dir} differ "
+            f"in size (fgr vs alpha): [{listed(wrong)}]; fix or remove them."
+        )
 
 
 def _read_names(path: Path) -> list[str]:
