@@ -47,18 +47,20 @@ def test_factors_rebuild_the_official_9x9_kernel():
 
 
 def regions(shape=(30, 40)) -> torch.Tensor:
-    """Scattered pixels, an interior box (the OpenCV path crops), a box on the border, nothing."""
+    """Scattered pixels, an interior box (the OpenCV path crops), a box on the border, nothing,
+    the whole image (no gathering of scored pixels)."""
     scattered = torch.rand(shape) > 0.5
     interior, border, empty = torch.zeros(3, *shape, dtype=torch.bool)
     interior[10:17, 12:20] = True
     border[-5:, :6] = True
-    return torch.stack([scattered, interior, border, empty])[:, None]
+    return torch.stack([scattered, interior, border, empty, torch.ones(shape, dtype=bool)])[:, None]
 
 
 def test_error_sums_agree_on_the_opencv_and_the_kornia_paths():
     region = regions()
     pred, target = torch.rand(2, len(region), 1, 30, 40, dtype=torch.float64)
     target[1] = 0.5  # a constant matte: min-max normalised to zeros on both paths
+    pred[::2, :, 0, 0] = 0.0  # minimum exactly 0: the OpenCV path filters without a copy
     torch.testing.assert_close(
         gradient_error_sums_opencv(pred, target, region),
         gradient_error_sums_kornia(pred, target, region),
