@@ -524,7 +524,7 @@ KEYS = {
 def merge(runs: list[dict]) -> dict:
     """Several runs' results as one: the first run's meta, rows in order, later ones replacing
     earlier ones with the same key (a part re-run after a fix)."""
-    merged: dict[str, Any] = {"meta": runs[0]["meta"]}
+    merged: dict[str, Any] = {"meta": runs[0]["meta"] | {"runs": [r["meta"]["time"] for r in runs]}}
     for results in runs:
         for part, rows in results.items():
             if part == "meta":
