@@ -34,6 +34,11 @@ def test_overfitting_a_batch_raises_the_validation_iou(make_config):
         *SMALL, "data=coco_person_sample", "debug=overfit", "trainer.overfit_batches=1",
         "trainer.max_epochs=12", "trainer.check_val_every_n_epoch=4",
         "trainer.log_every_n_steps=1", "model.panel_every_n_epochs=0",
+        # the sample's person-only images of any crowd size, validated on val2017 (a set of its
+        # own name): one overfit batch of the recipe's 1-2-people train part does not carry over
+        "data.train.only_person=true", "data.train.max_people=null", "data.train.part=null",
+        "data.val.split=val", "data.val.part=null",
+        "data.testsets.val.name=coco_person_sample_val2017_person_only",
     )  # fmt: skip
     with open_dict(cfg):
         cfg.data.val_samples = 2
