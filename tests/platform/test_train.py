@@ -80,8 +80,9 @@ def test_resume_from_last_checkpoint_continues_the_step_count(make_config):
     last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     assert torch.load(last, weights_only=False)["global_step"] == 2
     resumed = make_config("model=bgmv2_base", "model.net.backbone=mobilenetv2", *FAST, *ONE_EPOCH,
-                          "test=false", "trainer.max_epochs=2", f"ckpt_path={last}")  # fmt: skip
-    with open_dict(resumed):
+                          "test=false", "trainer.max_epochs=2", f"ckpt_path={last}",
+                          "resume_in_run_dir=false")  # fmt: skip
+    with open_dict(resumed):  # into another directory (by default: the checkpoint's run)
         resumed.paths.output_dir = str(Path(cfg.paths.output_dir).parent / "resumed")
         resumed.callbacks.model_checkpoint.dirpath = resumed.paths.output_dir + "/checkpoints"
     train(resumed)
