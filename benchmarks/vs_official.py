@@ -17,8 +17,8 @@ settings (backbone_scale 1/4, `sampling` refine of 80,000 pixels) on both sides,
 Runtimes for our side (the official side always runs as its repository does: fp32 eager):
 - `eager`: fp32, contiguous, the code of `mattebench.models` as trained and evaluated.
 - `channels_last`: the same in NHWC memory format (oneDNN's native layout on CPU).
-- `compile`: `torch.compile` (inductor with freezing: batch norms folded, weights prepacked;
-  CPU C++ kernels; compiling takes minutes).
+- `compile`: `torch.compile` of the channels_last network (inductor with freezing: batch norms
+  folded, weights prepacked; CPU C++ kernels; compiling takes minutes).
 - `bf16`: CPU autocast to bfloat16 (needs AVX512-BF16 or AMX to be fast); approximate, so the
   table shows its difference instead of a match.
 - `onnx`: ONNX Runtime on the exported graph, MODNet only: BGMv2's `sampling` refine selects
@@ -148,12 +148,13 @@ def runner(case: Case, runtime: str, workdir: Path) -> Callable[[], Tensor] | No
         return lambda: case.alpha(net_cl, inputs_cl)
     if runtime == "compile":
         # freezing: weights become constants, so batch norms fold into the convolutions and
-        # oneDNN prepacks the weights (the CPU inference setting of inductor)
+        # oneDNN prepacks the weights (the CPU inference setting of inductor); NHWC as above
         import torch._inductor.config as inductor
 
         inductor.freezing = True
-        compiled = torch.compile(net)
-        return lambda: case.alpha(compiled)
+        compiled = torch.compile(net.to(memory_format=torch.channels_last))
+        inputs_cl = tuple(x.contiguous(memory_format=torch.channels_last) for x in inputs)
+        return lambda: case.alpha(compiled, inputs_cl)
     if runtime == "bf16":
 
         def bf16() -> Tensor:
