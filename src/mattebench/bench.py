@@ -227,6 +227,12 @@ def measure(
         x.to(device=device, dtype=dtype, memory_format=memory_format)
         for x in variant.inputs(setting.batch, height, width)
     )
+    if setting.compile and device.type == "cpu":
+        # CPU inference setting of inductor: weights frozen as constants, so batch norms fold
+        # into the convolutions and oneDNN prepacks the weights
+        import torch._inductor.config as inductor
+
+        inductor.freezing = True
     runner = torch.compile(net) if setting.compile else net
     try:
         call = (
