@@ -78,17 +78,18 @@ def test_onnx_runtime_writes_the_mattes_of_the_pytorch_path(name, config, inputs
 
 
 def test_onnx_runtime_refuses_frames_of_another_size(config, inputs, tmp_path):
-    report = export(config("model=modnet", f"out={tmp_path / 'export'}", "height=32",
-                           "width=32", "formats=[onnx]", name="export"))  # fmt: skip
+    base = METHODS["bgmv2_base"]
+    report = export(config(*base, f"out={tmp_path / 'export'}", "height=32", "width=32",
+                           "formats=[onnx]", name="export"))  # fmt: skip
     graph = report["formats"]["onnx"]["path"]
-    cfg = config("model=modnet", f"input={inputs['image']}", f"output={tmp_path / 'out'}",
-                 "device=cpu", "runtime=onnx", f"onnx={graph}")  # fmt: skip
+    cfg = config(*base, f"input={inputs['image']}", f"bgr={inputs['plate']}", "device=cpu",
+                 f"output={tmp_path / 'out'}", "runtime=onnx", f"onnx={graph}")  # fmt: skip
     with pytest.raises(UserError, match=r"exported for 32x32.*height=64 width=64"):
         infer(cfg)
 
 
 def test_onnx_runtime_without_a_graph_says_how_to_export_one(config, inputs, tmp_path):
-    common = ("model=modnet", f"input={inputs['image']}", f"output={tmp_path / 'out'}")
+    common = (*METHODS["bgmv2_base"], f"input={inputs['image']}", f"output={tmp_path / 'out'}")
     with pytest.raises(UserError, match=r"needs onnx=.*python export.py"):
         infer(config(*common, "runtime=onnx"))
     with pytest.raises(UserError, match=r"does not exist.*python export.py"):
