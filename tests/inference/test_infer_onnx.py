@@ -20,8 +20,6 @@ METHODS = {
     "bgmv2_base": ("model=bgmv2_base", "model.net.backbone=mobilenetv2"),
     "bgmv2": ("model=bgmv2", "model.net.backbone=mobilenetv2", "model.net.refine_mode=full"),
 }
-#: ~30 s each on two cores: MODNet and BGMv2 (refine) in `make test`, the others in test-all.
-SLOW = ("modnet_temporal", "bgmv2_base")
 
 
 def seeded_checkpoint(config, overrides, path):
@@ -39,9 +37,7 @@ def seeded_checkpoint(config, overrides, path):
     return path
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=[pytest.mark.slow] if n in SLOW else []) for n in METHODS]
-)
+@pytest.mark.parametrize("name", METHODS)
 def test_onnx_runtime_writes_the_mattes_of_the_pytorch_path(name, config, inputs, tmp_path):
     overrides = METHODS[name]
     ckpt = seeded_checkpoint(config, overrides, tmp_path / "w.ckpt")
