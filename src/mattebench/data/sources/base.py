@@ -192,9 +192,37 @@ class Source(ABC, Generic[Item]):
     #: alike (a reader that decodes an alpha some other way must leave this False).
     reduced_decoding: bool = False
 
-    def __init__(self, root: str | Path, sample_config: str | None = None) -> None:
+    #: The parts `part` selects, in the order of `fractions` (two fractions: train and val).
+    PARTS = ("train", "val", "test")
+
+    def __init__(
+        self,
+        root: str | Path,
+        sample_config: str | None = None,
+        part: str | None = None,
+        fractions: Sequence[float] | None = None,
+        part_seed: int = 0,
+    ) -> None:
+        if fractions is not None:
+            fractions = tuple(float(f) for f in fractions)
+            if len(fractions) not in (2, 3) or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+                raise ValueError(
+                    f"fractions are the train/val(/test) shares and must be 2 or 3 values >= 0 "
+                    f"summing to 1, got {list(fractions)}"
+                )
+        if part is not None:
+            if fractions is None:
+                raise ValueError(
+                    f"part={part!r} needs fractions, the train/val(/test) shares, e.g. [0.95, 0.05]"
+                )
+            if part not in self.PARTS[: len(fractions)]:
+                raise ValueError(
+                    f"part must be one of {self.PARTS[: len(fractions)]} (one per fraction) or "
+                    f"null, got {part!r}"
+                )
         self.root = Path(root)
         self.sample_config = sample_config
+        self.part, self.fractions, self.part_seed = part, fractions, int(part_seed)
         self._index: list | None = None
 
     @property
@@ -202,11 +230,38 @@ class Source(ABC, Generic[Item]):
         """Short id written into each item's `meta["source"]`."""
         return self.dataset
 
+    @property
+    def part_suffix(self) -> str:
+        """`_<part>` where a part is selected (subclasses append it to `name`), else ``."""
+        return "" if self.part is None else f"_{self.part}"
+
     def scan(self) -> Source[Item]:
         """Index the files now (so a missing dataset fails before training); returns self."""
         if self._index is None:
-            self._index = self._scan()
+            index = self._scan()
+            if self.part is not None:
+                index = self.parts(index)[self.part]
+                if not index:
+                    raise ValueError(
+                        f"{self.dataset}: part {self.part!r} of {self.name} is empty (fractions "
+                        f"{list(self.fractions)} of its items); give it a larger fraction"
+                    )
+            self._index = index
         return self
+
+    def parts(self, index: list) -> dict[str, list]:
+        """`index` split into the parts (`PARTS`, one per fraction), disjoint and covering it:
+        a permutation seeded by `part_seed`, cut at the rounded cumulative `fractions`; each
+        part keeps the index's order. This is how a validation set is held out of a training
+        set that has none (e.g. 5 % of Composition-1K's train foregrounds), and COCO person's
+        70 / 20 / 10 split: the same seed and fractions give the same parts on every machine."""
+        order = np.random.default_rng(self.part_seed).permutation(len(index))
+        ends = np.round(np.cumsum(self.fractions) * len(index)).astype(int)
+        cuts = np.split(order, ends[:-1])
+        names = self.PARTS[: len(self.fractions)]
+        return {
+            name: [index[k] for k in sorted(cut)] for name, cut in zip(names, cuts, strict=True)
+        }
 
     @property
     def index(self) -> list:

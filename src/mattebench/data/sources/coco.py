@@ -28,7 +28,8 @@ The filters are the greenScreen.ai recipe for its "diluted" COCO person subset
 The recipe then splits the kept images 70 / 20 / 10 into train / validation / test and reports
 IoU on the test part. `part` selects one of these parts of the kept images of `split`: a fixed
 permutation (seeded by `part_seed`) of the sorted image ids, cut at the cumulative `fractions`,
-so the three parts are disjoint and cover every kept image (`part=None`: all of them).
+so the three parts are disjoint and cover every kept image (`part=None`: all of them). This is
+`Source.parts`, the one split every reader shares (held-out validation foregrounds too).
 """
 
 from __future__ import annotations
@@ -66,7 +67,6 @@ class COCOPerson(Source[Sample]):
     )
     published = "https://cocodataset.org (2017 Train/Val images and annotations)"
     SPLITS = ("train", "val")
-    PARTS = ("train", "val", "test")
     self_contained = True  # the photo is the input: no background folder
     segmentation = True  # items carry a binary person mask, the datamodule adds `mask`
 
@@ -94,25 +94,21 @@ class COCOPerson(Source[Sample]):
                 f"need 1 <= min_people <= max_people (or max_people null), got {min_people}, "
                 f"{max_people}"
             )
-        if part is not None and part not in self.PARTS:
-            raise ValueError(f"part must be one of {self.PARTS} or null, got {part!r}")
-        if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-6:
+        if len(fractions) != 3:
             raise ValueError(
-                f"fractions are the train/val/test shares and must be 3 values >= 0 summing to "
-                f"1, got {list(fractions)}"
+                f"fractions are the train/val/test shares and must be 3 values, got "
+                f"{list(fractions)}"
             )
-        super().__init__(root, sample_config)
+        super().__init__(root, sample_config, part, fractions, part_seed)
         self.split, self.year = split, int(year)
         self.only_person = only_person
         self.min_people, self.max_people = int(min_people), max_people
         self.min_area, self.max_area = float(min_area), float(max_area)
-        self.part, self.fractions, self.part_seed = part, tuple(fractions), int(part_seed)
         self._coco = None
 
     @property
     def name(self) -> str:
-        part = f"_{self.part}" if self.part is not None else ""
-        return f"coco_person/{self.split}{self.year}{part}"
+        return f"coco_person/{self.split}{self.year}{self.part_suffix}"
 
     @property
     def annotation_file(self) -> Path:
@@ -139,10 +135,9 @@ class COCOPerson(Source[Sample]):
                 f"{self.annotation_file} has no `person` category (id {PERSON})"
             )
         kept = [i for i in sorted(coco.getImgIds(catIds=[PERSON])) if self.keep(i)]
-        index = kept if self.part is None else self.parts(kept)[self.part]
         missing = [
             coco.imgs[i]["file_name"]
-            for i in index
+            for i in kept
             if not (self.image_dir / coco.imgs[i]["file_name"]).is_file()
         ]
         if missing:
@@ -150,7 +145,7 @@ class COCOPerson(Source[Sample]):
                 f"{self.dataset}: {len(missing)} images listed in {self.annotation_file} are "
                 f"missing from {self.image_dir}: {listed(missing)}"
             )
-        return index
+        return kept  # `scan` selects the part (`Source.parts`)
 
     def keep(self, image_id: int) -> bool:
         """Whether image `image_id` passes the filters (reads the loaded annotations only)."""
@@ -170,14 +165,6 @@ class COCOPerson(Source[Sample]):
         info = coco.imgs[image_id]
         fraction = _union_area(coco, people) / float(info["height"] * info["width"])
         return self.min_area <= fraction <= self.max_area
-
-    def parts(self, kept: list[int]) -> dict[str, list[int]]:
-        """The kept image ids split into `train` / `val` / `test` (sorted within each part):
-        a permutation seeded by `part_seed`, cut at the rounded cumulative `fractions`."""
-        order = np.random.default_rng(self.part_seed).permutation(len(kept))
-        ends = np.round(np.cumsum(self.fractions) * len(kept)).astype(int)
-        parts = zip(self.PARTS, np.split(order, ends[:-1]), strict=True)
-        return {part: sorted(kept[k] for k in cut) for part, cut in parts}
 
     def person_mask(self, image_id: int) -> np.ndarray:
         """H,W uint8 0/255: the union of the image's person annotations (crowds included)."""

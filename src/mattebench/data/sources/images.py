@@ -5,6 +5,12 @@ folder by the datamodule, like VideoMatte240K). Test sets that come with their o
 pre-composited images or backgrounds give `Sample`s, which carry them: the dataset then uses
 those instead of augmenting and deriving a trimap (`CompositionDataset`).
 
+Readers of foregrounds that a training split and a held-out validation split share
+(`ForegroundFolders`, `Distinctions646`, `Composition1K` train) take `part`, `fractions` and
+`part_seed`: `Source.parts`, a fixed seeded split of the items (e.g. `fractions: [0.95, 0.05]`,
+`part: train` for training and `part: val` for validation), so validation never holds a
+foreground that training sees and never is the test set.
+
 Alpha mattes are read by `read_alpha`, which accepts 8-bit gray, gray stored as RGB(A) with
 equal channels, 16-bit gray (scaled by 1/257, exact for 8-bit values stored as 16-bit) and
 palette PNGs whose palette is gray; anything else is a `DatasetLayoutError` naming the file.
@@ -201,7 +207,8 @@ class ForegroundFolders(Source[Foreground]):
     Files are matched by stem (`a.jpg` with `a.png`); an image without a partner in the other
     folder is a `DatasetLayoutError` listing the names. Alpha mattes go through `read_alpha`
     (16-bit and gray palette converted, colour refused, naming the file); an fgr/pha size
-    mismatch names both files.
+    mismatch names both files. `part`, `fractions`, `part_seed`: a held-out part of the pairs
+    (`Source.parts`).
     """
 
     dataset = "foreground folders"
@@ -217,15 +224,18 @@ class ForegroundFolders(Source[Foreground]):
         pha_dir: str | Path,
         sample_config: str | None = None,
         dataset: str | None = None,
+        part: str | None = None,
+        fractions: Sequence[float] | None = None,
+        part_seed: int = 0,
     ) -> None:
-        super().__init__(fgr_dir, sample_config)
+        super().__init__(fgr_dir, sample_config, part, fractions, part_seed)
         self.fgr_dir, self.pha_dir = Path(fgr_dir), Path(pha_dir)
         if dataset is not None:
             self.dataset = dataset
 
     @property
     def name(self) -> str:
-        return f"folders/{self.fgr_dir.name}"
+        return f"folders/{self.fgr_dir.name}{self.part_suffix}"
 
     def _scan(self) -> list[tuple[str, str, str]]:
         self.require_dir(self.fgr_dir)
@@ -280,7 +290,8 @@ class Distinctions646(Source[Foreground]):
     FG holds the foregrounds, GT the alpha mattes under the same file names (BGMv2's
     `data_path.py` reads `Distinctions-646/Train/{FG,GT}` as its `distinction` set). Items are
     foregrounds, composited onto a background folder by the datamodule; the paper's fixed test
-    composites (20 backgrounds per test foreground) are not reproduced.
+    composites (20 backgrounds per test foreground) are not reproduced. The dataset has no
+    validation split: `part`, `fractions`, `part_seed` hold one out of Train (`Source.parts`).
     """
 
     dataset = "Distinctions-646"
@@ -289,15 +300,21 @@ class Distinctions646(Source[Foreground]):
     SPLITS: ClassVar[dict[str, str]] = {"train": "Train", "test": "Test"}
 
     def __init__(
-        self, root: str | Path, split: str = "train", sample_config: str | None = None
+        self,
+        root: str | Path,
+        split: str = "train",
+        sample_config: str | None = None,
+        part: str | None = None,
+        fractions: Sequence[float] | None = None,
+        part_seed: int = 0,
     ) -> None:
         assert split in self.SPLITS, f"split must be one of {tuple(self.SPLITS)}, got {split!r}"
-        super().__init__(root, sample_config)
+        super().__init__(root, sample_config, part, fractions, part_seed)
         self.split = split
 
     @property
     def name(self) -> str:
-        return f"distinctions646/{self.split}"
+        return f"distinctions646/{self.split}{self.part_suffix}"
 
     @property
     def folder(self) -> Path:
@@ -409,6 +426,9 @@ class Composition1K(Source):
     `image` (merged) and `bgr`; without `bg/`, `backgrounds` (the folder holding the VOC2012
     JPEGImages named in `test_bg_names.txt`) supplies the plate, upscaled so that it covers the
     foreground and cropped at the top left, as DIM's composition code and mmagic do.
+
+    DIM has no validation split: `part`, `fractions`, `part_seed` hold a fixed seeded part of
+    the train foregrounds out (`Source.parts`; the configs: 5 %, 22 of 431), for validation.
     """
 
     dataset = "Adobe Composition-1K"
@@ -432,9 +452,17 @@ class Composition1K(Source):
         backgrounds: str | Path | None = None,
         use_merged: bool = True,
         sample_config: str | None = None,
+        part: str | None = None,
+        fractions: Sequence[float] | None = None,
+        part_seed: int = 0,
     ) -> None:
         assert split in self.SPLITS, f"split must be one of {self.SPLITS}, got {split!r}"
-        super().__init__(root, sample_config)
+        if part is not None and split != "train":
+            raise ValueError(
+                f"{self.dataset}: part={part!r} holds foregrounds out of the train split; the "
+                "test split is the official 1000 composites (use part=null)"
+            )
+        super().__init__(root, sample_config, part, fractions, part_seed)
         self.split = split
         self.backgrounds = Path(backgrounds) if backgrounds is not None else None
         self.use_merged = use_merged
@@ -445,7 +473,7 @@ class Composition1K(Source):
 
     @property
     def name(self) -> str:
-        return f"composition1k/{self.split}"
+        return f"composition1k/{self.split}{self.part_suffix}"
 
     def _scan(self) -> list:
         return self._scan_train() if self.split == "train" else self._scan_test()
