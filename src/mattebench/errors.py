@@ -13,9 +13,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-
 log = logging.getLogger(__name__)
 
 
@@ -84,6 +81,10 @@ def _expected_cause(error: BaseException) -> BaseException | None:
 
 
 def _show_traceback() -> bool:
+    # Hydra is imported here: the models and the benchmark import this module without it.
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         return True
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
