@@ -38,19 +38,19 @@ def test_temporal_modnet_video_feeds_its_own_alpha_and_writes_videos(
     config, inputs, tmp_path, monkeypatch
 ):
     seen, given = [], []
-    predict = MODNet.predict
+    infer_frame = MODNet.infer
 
-    def spy(self, batch):
-        seen.append(batch["prev_alpha"].clone())
-        pred = predict(self, batch)
+    def spy(self, batch, previous=None):
+        seen.append(previous)
+        pred = infer_frame(self, batch, previous)
         given.append(pred["alpha"].clone())
         return pred
 
-    monkeypatch.setattr(MODNet, "predict", spy)
+    monkeypatch.setattr(MODNet, "infer", spy)
     out = tmp_path / "out"
     run(config, "model=modnet_temporal", f"input={inputs['video']}", f"output={out}", "ofd=true")
     assert len(seen) == 3
-    assert not seen[0].any()  # the first frame has no previous alpha
+    assert seen[0] is None  # the first frame has no previous alpha: the method feeds zeros
     for previous, fed in zip(given, seen[1:], strict=False):
         torch.testing.assert_close(fed, previous.clamp(0, 1))
     assert all(io.FrameSource(out / f"{k}.mp4").count == 3 for k in ("alpha", "composite"))

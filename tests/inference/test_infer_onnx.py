@@ -14,9 +14,11 @@ from mattebench.export import export
 from mattebench.inference.load import load_method
 from mattebench.inference.task import infer
 
+# The graph is the method's `predict` at the export's fixed size; a resize of the inference
+# policy (MODNet's ref_size rule) happens outside it, so MODNet is compared at native size.
 METHODS = {
-    "modnet": ("model=modnet",),
-    "modnet_temporal": ("model=modnet_temporal",),
+    "modnet": ("model=modnet", "model.ref_size=null"),
+    "modnet_temporal": ("model=modnet_temporal", "model.ref_size=null"),
     "bgmv2_base": ("model=bgmv2_base", "model.net.backbone=mobilenetv2"),
     "bgmv2": ("model=bgmv2", "model.net.backbone=mobilenetv2", "model.net.refine_mode=full"),
 }

@@ -3,7 +3,8 @@
 The exported graph is a method's whole `predict` (pre- and post-processing included, see
 `mattebench.export`), with its weights, so `OnnxPredictor` stands in for the method in the
 `Runner`: the same `required_keys` (the graph's input names, in the export's order) and the same
-`predict(batch) -> {"alpha", "fgr"}` contract. The graph's height and width are fixed at the
+`infer(batch, previous) -> {"alpha", "fgr"}` contract (no inference policy: the graph's size is
+fixed, and so is its resolution). The graph's height and width are fixed at the
 export size; other frame sizes are refused with the command that exports the right one.
 """
 
@@ -78,6 +79,15 @@ class OnnxPredictor:
     def eval(self) -> OnnxPredictor:
         return self
 
+    def infer(self, batch: dict[str, Tensor], previous: Tensor | None = None) -> dict[str, Tensor]:
+        """`MattingMethod.infer`'s contract: a temporal graph gets its own previous alpha (zeros
+        on the first frame)."""
+        if "prev_alpha" in self.required_keys:
+            image = batch["image"]
+            zeros = torch.zeros_like(image[:, :1])
+            batch = {**batch, "prev_alpha": zeros if previous is None else previous.to(image)}
+        return self.predict(batch)
+
     def predict(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """The method's `predict` contract: network inputs in [0, 1] -> alpha (and fgr)."""
         device = batch["image"].device
@@ -88,8 +98,8 @@ class OnnxPredictor:
             if list(x.shape[-2:]) != list(expected):
                 raise UserError(
                     f"{self.path.name} was exported for {expected[1]}x{expected[0]} (width x "
-                    f"height) frames, these are {x.shape[-1]}x{x.shape[-2]} after padding to "
-                    "pad_multiple; export again at this size (python export.py ... "
+                    f"height) frames, these are {x.shape[-1]}x{x.shape[-2]}; export again at "
+                    "this size (python export.py ... "
                     f"height={x.shape[-2]} width={x.shape[-1]}) or resize the input."
                 )
             feed[key] = x.detach().float().cpu().numpy()

@@ -1,10 +1,11 @@
-"""Frames -> batches -> `method.predict` -> alpha, foreground and composite PNGs.
+"""Frames -> batches -> `method.infer` -> alpha, foreground and composite PNGs.
 
-Every method runs through its `predict(batch)` contract, so a new method needs no code here: the
-batch holds the network inputs among its `required_keys` (`image`, and `bgr`, `trimap` or
-`prev_alpha` where needed; ground-truth keys are for evaluation only). A temporal method
-(`prev_alpha`) is fed its own previous alpha, zeros on the first frame, so it runs one frame at a
-time. With `ofd`, the one-frame-delay fix is applied before frames are written.
+Every method runs through `MattingMethod.infer`, the very call validation and test score: its
+declared inputs only (`image`, and `bgr` or `trimap` where needed), its inference policy
+(resolution, padding, per-size settings) with the prediction mapped back to the frame's size, and
+for a temporal method its own previous alpha (zeros on the first frame), so it runs one frame at
+a time. The same weights therefore give the same mattes here as in `eval.py`. With `ofd`, the
+one-frame-delay fix is applied before frames are written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
@@ -40,14 +40,12 @@ class Options:
     device: "auto" (CUDA if available), "cpu", "cuda", "cuda:1", ...
     precision: "fp32", or "fp16" / "bf16" autocast.
     ofd: one-frame-delay fix of flickering alpha pixels (video, one frame of latency).
-    pad_multiple: replicate-pad inputs to this multiple and crop outputs back (BGMv2 needs 4).
     """
 
     batch_size: int = 1
     device: str = "auto"
     precision: str = "fp32"
     ofd: bool = False
-    pad_multiple: int = 4
 
 
 def network_inputs(method: MattingMethod) -> tuple[str, ...]:
@@ -81,22 +79,15 @@ class Runner:
         """Numpy B,H,W(,C) inputs -> alpha (B,1,H,W) and fgr (B,3,H,W) or None, float32, on
         the device."""
         batch = {key: to_tensor(value, self.device) for key, value in inputs.items()}
-        if self.temporal:
-            image = batch["image"]
-            batch["prev_alpha"] = (
-                torch.zeros_like(image[:, :1]) if self.previous is None else self.previous
-            )
-        height, width = batch["image"].shape[-2:]
-        batch = {key: pad(value, self.options.pad_multiple) for key, value in batch.items()}
         dtype = PRECISIONS[self.options.precision]
         autocast = (
             torch.autocast(self.device.type, dtype=dtype) if dtype else contextlib.nullcontext()
         )
         with autocast:
-            pred = self.method.predict(batch)
-        alpha = pred["alpha"][..., :height, :width].float().clamp(0, 1)
+            pred = self.method.infer(batch, self.previous)
+        alpha = pred["alpha"].float().clamp(0, 1)
         fgr = pred.get("fgr")
-        fgr = None if fgr is None else fgr[..., :height, :width].float().clamp(0, 1)
+        fgr = None if fgr is None else fgr.float().clamp(0, 1)
         if self.temporal:
             self.previous = alpha
         return alpha, fgr
@@ -220,9 +211,3 @@ def to_tensor(array: np.ndarray, device: torch.device) -> Tensor:
     tensor = torch.from_numpy(np.ascontiguousarray(array, np.float32))
     tensor = tensor[:, None] if tensor.ndim == 3 else tensor.permute(0, 3, 1, 2)
     return tensor.to(device)
-
-
-def pad(x: Tensor, multiple: int) -> Tensor:
-    """Replicate-pads right and bottom to a multiple of `multiple`."""
-    pad_h, pad_w = -x.shape[-2] % multiple, -x.shape[-1] % multiple
-    return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else x

@@ -48,7 +48,7 @@ def infer(cfg: DictConfig) -> OutputFolder:
             "weights=<official release>. To write the outputs of an untrained network anyway "
             "(e.g. to try the pipeline), set allow_random_weights=true."
         )
-    options = Options(cfg.batch_size, cfg.device, cfg.precision, cfg.ofd, cfg.pad_multiple)
+    options = Options(cfg.batch_size, cfg.device, cfg.precision, cfg.ofd)
     run(Runner(method, options), source, folder, guides, background)
     if source.is_video:
         encode_outputs(source, folder, cfg.keep_audio, cfg.keep_frames)
