@@ -22,8 +22,9 @@ import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.loggers import WandbLogger
 from torch import Tensor, nn
-from torchvision.utils import make_grid, save_image
+from torchvision.utils import save_image
 
+from mattebench.methods import panels
 from mattebench.methods.clips import ClipFeed, Scored
 from mattebench.methods.policy import InferencePolicy, copy_known, run_at_policy
 from mattebench.methods.records import SampleRecords
@@ -74,6 +75,8 @@ class MattingMethod(LightningModule):
     required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
     #: Extra keys its training loss reads (e.g. MODNet's trimap).
     training_keys: ClassVar[tuple[str, ...]] = ()
+    #: Extra prediction maps shown as panel columns, key -> column title (e.g. BGMv2's error map).
+    panel_maps: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -287,45 +290,21 @@ class MattingMethod(LightningModule):
 
     @torch.no_grad()
     def log_panels(self, batch: Batch, pred: Prediction, stage: str) -> None:
-        """One row per sample: input, background plate, GT alpha, predicted alpha, |error|,
-        composite on a new background, and any extra maps the method returns (e.g. BGMv2's
-        refined patches). Saved as PNG in the run directory and sent to W&B if it is used."""
+        """A titled panel (`panels.py`), one row per sample: input, plate (plate-based methods),
+        GT alpha, predicted alpha, |error|, composite on a new background, then the method's
+        `panel_maps`. Saved as PNG in the run directory and sent to W&B, captioned with the
+        same titles, if W&B is used."""
         n = min(self.panel_samples, len(batch["image"]))
-        image = batch["image"][:n].float()
-        alpha = pred["alpha"][:n].float().clamp(0, 1)
-        fgr = pred.get("fgr", batch["image"])[:n].float()
-        columns = [image]
-        if "bgr" in batch:
-            columns.append(batch["bgr"][:n].float())
-        columns += [
-            batch["alpha"][:n].float(),
-            alpha,
-            (alpha - batch["alpha"][:n].float()).abs(),
-            fgr * alpha + (1 - alpha) * _new_background(image),
-        ]
-        columns += [pred[key][:n].float() for key in sorted(pred) if key in ("ref", "err")]
-        tiles = [_to_rgb(c, image.shape[-2:]) for c in columns]
-        grid = make_grid(torch.stack(tiles, dim=1).flatten(0, 1), nrow=len(tiles), padding=2)
-        tag = f"{stage}/panels"
+        columns = panels.panel_columns(batch, pred, self.inputs, self.panel_maps, n)
+        image = panels.render(columns)
         folder = Path(self.trainer.default_root_dir) / "panels"
         folder.mkdir(parents=True, exist_ok=True)
-        save_image(grid, folder / f"{stage}_epoch{self.current_epoch:03d}.png")
+        save_image(image, folder / f"{stage}_epoch{self.current_epoch:03d}.png")
         for logger in self.loggers:
             if isinstance(logger, WandbLogger):
-                logger.log_image(key=tag, images=[grid.cpu()], step=self.global_step)
-
-
-def _to_rgb(x: Tensor, size: torch.Size) -> Tensor:
-    if x.shape[-2:] != size:
-        x = torch.nn.functional.interpolate(x, size=size, mode="nearest")
-    return (x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x).clamp(0, 1).cpu()
-
-
-def _new_background(like: Tensor) -> Tensor:
-    """A fixed diagonal colour gradient, so composites are comparable across methods."""
-    h, w = like.shape[-2:]
-    ramp = torch.linspace(0, 1, h, device=like.device)[:, None] + torch.linspace(
-        0, 1, w, device=like.device
-    )
-    ramp = ramp / 2
-    return torch.stack([ramp, 0.5 * (1 - ramp), 1 - ramp])[None].to(like.dtype)
+                logger.log_image(
+                    key=f"{stage}/panels",
+                    images=[image],
+                    caption=[panels.caption(columns)],
+                    step=self.global_step,
+                )

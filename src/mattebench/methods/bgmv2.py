@@ -50,6 +50,8 @@ class BGMv2(MattingMethod):
     """
 
     required_keys: ClassVar[tuple[str, ...]] = ("image", "bgr", "alpha", "fgr")
+    #: The coarse pass's error map and, for the refine stage, the patches the refiner re-predicted.
+    panel_maps: ClassVar[dict[str, str]] = {"err": "predicted error", "ref": "refined patches"}
 
     def __init__(
         self,
