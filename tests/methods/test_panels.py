@@ -1,9 +1,11 @@
 """Image panels name their columns (issues 15 and 17): a title strip above the grid, and the
-same titles in the W&B caption, for a plate method (BGMv2 refine, with its declared maps) and
-an image-only method (MODNet, which must not be shown the plate it never sees)."""
+same titles in the W&B caption, for a plate method (BGMv2 refine, with its declared maps), an
+image-only method (MODNet, which must not be shown the plate it never sees) and a trimap
+method's inputs."""
 
 from __future__ import annotations
 
+from functools import cache
 from types import SimpleNamespace
 from unittest.mock import MagicMock
 
@@ -33,12 +35,14 @@ def batch() -> dict:
             "trimap": trimap}  # fmt: skip
 
 
+@cache  # built once (inference ignores the stub trainer the panel test attaches)
 def bgmv2() -> BGMv2:
     torch.manual_seed(0)
     net = MattingRefine("mobilenetv2", backbone_scale=0.25, refine_sample_pixels=64)
     return BGMv2(net=net, optimizer=None).eval()
 
 
+@cache
 def modnet() -> MODNet:
     torch.manual_seed(0)
     return MODNet(net=MODNetNet(in_channels=3), optimizer=None, ref_size=None).eval()
@@ -65,6 +69,14 @@ def test_titles_match_columns(make, titles):
     assert " | ".join(titles) in caption(cols)
 
 
+def test_trimap_shown_to_trimap_methods_only():
+    data = batch()
+    pred = {"alpha": data["alpha"].flip(-1)}
+    cols = panel_columns(data, pred, ("image", "trimap"), {}, N)
+    assert [title for title, _ in cols] == ["input", "trimap", *COMMON[1:]]
+    assert torch.equal(cols[1][1], data["trimap"])
+
+
 def test_title_strip_above_the_grid():
     cols = columns(bgmv2(), batch())
     panel = render(cols)
@@ -87,7 +99,6 @@ def test_log_panels_saves_titled_png_and_captions_wandb(tmp_path):
     )
     with torch.no_grad():
         pred = method.infer(data)
-    method.panel_samples = N
     method.log_panels(data, pred, "val")
     png = np.asarray(Image.open(tmp_path / "panels" / "val_epoch003.png"))
     strip = png.shape[0] - (N * (H + PADDING) + PADDING)
@@ -96,6 +107,6 @@ def test_log_panels_saves_titled_png_and_captions_wandb(tmp_path):
     call = wandb.log_image.call_args.kwargs
     assert call["key"] == "val/panels" and call["step"] == 7
     assert call["images"][0].shape[-2:] == png.shape[:2]
-    titles = [title for title, _ in columns(method, data)]
-    assert call["caption"] == [caption(columns(method, data))]
-    assert " | ".join(titles) in call["caption"][0]
+    cols = columns(method, data)
+    assert call["caption"] == [caption(cols)]
+    assert " | ".join(title for title, _ in cols) in call["caption"][0]

@@ -290,10 +290,10 @@ class MattingMethod(LightningModule):
 
     @torch.no_grad()
     def log_panels(self, batch: Batch, pred: Prediction, stage: str) -> None:
-        """A titled panel (`panels.py`), one row per sample: input, plate (plate-based methods),
-        GT alpha, predicted alpha, |error|, composite on a new background, then the method's
-        `panel_maps`. Saved as PNG in the run directory and sent to W&B, captioned with the
-        same titles, if W&B is used."""
+        """A titled panel (`panels.py`), one row per sample: input, plate or trimap (if the
+        method sees one), GT alpha, predicted alpha, |error|, composite on a new background,
+        then the method's `panel_maps`. Saved as PNG in the run directory and sent to W&B,
+        captioned with the same titles, if W&B is used."""
         n = min(self.panel_samples, len(batch["image"]))
         columns = panels.panel_columns(batch, pred, self.inputs, self.panel_maps, n)
         image = panels.render(columns)

@@ -2,13 +2,14 @@
 
 A panel is read without the code at hand (a PNG in `<run>/panels/`, an image in W&B), so each
 column carries its title in a strip above the grid and the W&B caption lists the same titles:
-input, plate (plate-based methods only: the panel shows what the method saw), ground truth,
-prediction, error, composite, then the maps the method itself declares (`panel_maps`).
+input, plate or trimap (only for the methods that see one: the panel shows what the method
+saw), ground truth, prediction, error, composite, then the maps the method itself declares
+(`panel_maps`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 
 import cv2
 import numpy as np
@@ -22,20 +23,22 @@ Column = tuple[str, Tensor]
 
 PADDING = 2  # pixels between tiles, as torchvision's `make_grid` default
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: The priors a method may see beside the image, shown only to the methods that see them.
+PRIORS = {"bgr": "plate", "trimap": "trimap"}
 
 
 def panel_columns(
     batch: Mapping[str, Tensor],
     pred: Mapping[str, Tensor],
-    inputs: Iterable[str],
+    inputs: Collection[str],
     maps: Mapping[str, str],
     n: int,
 ) -> list[Column]:
     """The (title, first `n` samples) columns of a panel.
 
-    `inputs` are the batch keys the method saw (the plate is shown only if it is one); `maps`
-    are the method's extra prediction keys and their titles, shown when the prediction has
-    them. The composite puts the predicted foreground (the input where the method predicts
+    `inputs` are the batch keys the method saw (a plate or trimap is shown only if it is one);
+    `maps` are the method's extra prediction keys and their titles, shown when the prediction
+    has them. The composite puts the predicted foreground (the input where the method predicts
     none) over a fixed background, so composites compare across methods.
     """
     image = batch["image"][:n].float()
@@ -43,8 +46,7 @@ def panel_columns(
     alpha = pred["alpha"][:n].float().clamp(0, 1)
     fgr = pred.get("fgr", batch["image"])[:n].float()
     columns = [("input", image)]
-    if "bgr" in inputs:
-        columns.append(("plate", batch["bgr"][:n].float()))
+    columns += [(title, batch[key][:n].float()) for key, title in PRIORS.items() if key in inputs]
     columns += [
         ("GT alpha", gt),
         ("predicted alpha", alpha),
