@@ -81,6 +81,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow  # multi-process
 def test_two_process_ddp_equals_one_process_over_all_images():
     context = mp.get_context("spawn")
     queue = context.SimpleQueue()

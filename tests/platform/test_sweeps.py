@@ -44,6 +44,7 @@ def comparison(sample_root: Path, tmp_path_factory: pytest.TempPathFactory) -> P
                     "model=modnet,modnet_temporal", *TINY)  # fmt: skip
 
 
+@pytest.mark.slow  # multi-process
 def test_compare_sweep_runs_every_method_and_seed_on_the_same_test_frames(comparison):
     runs = find_runs([comparison])
     assert sorted((r.method, r.seed) for r in runs) == [
@@ -59,6 +60,7 @@ def test_compare_sweep_runs_every_method_and_seed_on_the_same_test_frames(compar
         assert list(config.tags) == [run.method, "videomatte_sample", None]
 
 
+@pytest.mark.slow  # multi-process
 def test_report_tables_every_method_with_mean_and_std(comparison, tmp_path):
     (comparison / "4" / ".hydra").mkdir(parents=True)  # a job that died before any result
     (comparison / "4" / ".hydra" / "overrides.yaml").write_text("- model=hdmatt\n- seed=1\n")
@@ -71,6 +73,7 @@ def test_report_tables_every_method_with_mean_and_std(comparison, tmp_path):
     assert "<table>" in (tmp_path / "report.html").read_text()
 
 
+@pytest.mark.slow  # multi-process
 def test_report_reads_the_benchmark_for_the_cost_columns(comparison, tmp_path):
     bench = tmp_path / "bench.json"
     bench.write_text('[{"method": "modnet", "fps": 12.5, "peak_mb": 300.0},'
@@ -80,6 +83,7 @@ def test_report_reads_the_benchmark_for_the_cost_columns(comparison, tmp_path):
     assert "| 12.5 | 300.0 |" in modnet  # the fastest setting
 
 
+@pytest.mark.slow  # multi-process
 def test_optuna_sweep_runs_trials_and_reports_the_best(sample_root, tmp_path):
     sweep = multirun(tmp_path, sample_root / "data", "hparams_search=optuna", "model=modnet",
                      "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.n_startup_trials=1",
@@ -92,6 +96,7 @@ def test_optuna_sweep_runs_trials_and_reports_the_best(sample_root, tmp_path):
     assert results.best_value == pytest.approx(min(trials))
 
 
+@pytest.mark.slow  # multi-process
 def test_ddp_inside_a_multirun_runs_each_job_once(sample_root, tmp_path):
     sweep = multirun(tmp_path, sample_root / "data", "model=modnet", "trainer=ddp_cpu",
                      "seed=1,2", "logger=none", "trainer.max_epochs=1", "data.test_samples=2",
