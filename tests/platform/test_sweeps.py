@@ -109,6 +109,20 @@ def test_ddp_inside_a_multirun_runs_each_job_once(sample_root, tmp_path):
                 assert list(csv.DictReader(f))
 
 
+@pytest.mark.slow  # multi-process
+def test_multirun_resolves_its_sweep_dir_in_the_working_directory(sample_root, tmp_path):
+    """As typed by a user: no MATTEBENCH_ROOT, no hydra.sweep.dir (the sweep directory is
+    resolved before Hydra's runtime config exists)."""
+    env = {k: v for k, v in os.environ.items() if k != "MATTEBENCH_ROOT"}
+    command = [sys.executable, str(REPO / "train.py"), "-m", "model=bgmv2_base", "seed=1,2",
+               "train=false", "logger=none", "trainer=cpu", "data.test_samples=2",
+               f"paths.data_dir={sample_root / 'data'}"]  # fmt: skip
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (tmp_path / "logs" / "train" / "multiruns").iterdir()
+    assert all((sweep / job / "metrics.json").is_file() for job in ("0", "1"))
+
+
 def test_slurm_launcher_config_composes(tmp_path):
     cfg = compose_config(tmp_path, ["hydra/launcher=slurm", "trainer=ddp_slurm"])
     GlobalHydra.instance().clear()
