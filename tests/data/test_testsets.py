@@ -32,9 +32,9 @@ from mattebench.testsets.manifest import list_hash
 SMALL = (72, 96)  # clip sets at a quarter of the sample's 288x384, to keep the tests fast
 
 
-def clips(sources, root, seed=0, **kwargs):
+def clips(sources, root, seed=0, verify=False, **kwargs):
     protocol = VideoMatteClips("clips", resolution=kwargs.pop("resolution", SMALL), **kwargs)
-    return ensure(protocol, sources["test"], sources["test_backgrounds"], root, seed)
+    return ensure(protocol, sources["test"], sources["test_backgrounds"], root, seed, verify=verify)
 
 
 def test_building_twice_gives_identical_manifests(sources, tmp_path):
@@ -54,27 +54,13 @@ def test_an_existing_set_is_verified_never_rewritten(sources, tmp_path):
     alpha = folder / "alpha" / "0001" / "0003.png"
     stamp = alpha.stat().st_mtime_ns
     assert clips(sources, tmp_path) == folder
-    ensure(
-        VideoMatteClips("clips", SMALL),
-        sources["test"],
-        sources["test_backgrounds"],
-        tmp_path,
-        0,
-        verify=True,
-    )
+    clips(sources, tmp_path, verify=True)
     assert alpha.stat().st_mtime_ns == stamp
     with pytest.raises(TestSetError, match="seed differ"):
         clips(sources, tmp_path, seed=5)
     alpha.write_bytes(alpha.read_bytes() + b"\0")
     with pytest.raises(TestSetError, match=r"alpha/0001/0003\.png does not match"):
-        ensure(
-            VideoMatteClips("clips", SMALL),
-            sources["test"],
-            sources["test_backgrounds"],
-            tmp_path,
-            0,
-            verify=True,
-        )
+        clips(sources, tmp_path, verify=True)
     assert alpha.read_bytes().endswith(b"\0")  # left as found
 
 

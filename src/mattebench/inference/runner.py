@@ -23,13 +23,11 @@ from mattebench.inference.compose import Background, composite
 from mattebench.inference.guides import Guide
 from mattebench.inference.io import Frame, FrameSource, read_image, write_image
 from mattebench.inference.progress import OutputFolder
-from mattebench.methods.base import MattingMethod
+from mattebench.methods.base import INPUT_KEYS, MattingMethod
 from mattebench.postprocess import OneFrameDelay
 
 log = logging.getLogger(__name__)
 
-#: Batch keys that are network inputs (the others in `required_keys` are ground truth).
-INPUT_KEYS = ("image", "bgr", "trimap", "prev_alpha")
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 KINDS = ("alpha", "fgr", "composite")
 
@@ -49,6 +47,8 @@ class Options:
 
 
 def network_inputs(method: MattingMethod) -> tuple[str, ...]:
+    """`MattingMethod.inputs`, for anything that declares `required_keys` (also an exported
+    graph, whose keys are its input names)."""
     return tuple(key for key in method.required_keys if key in INPUT_KEYS)
 
 
