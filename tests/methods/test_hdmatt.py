@@ -82,3 +82,20 @@ def test_bad_inputs_are_clear_errors(method):
         method.predict({"image": b["image"], "trimap": b["trimap"] * 0.9})
     with pytest.raises(ValueError, match="multiple of 32"):
         HDMatt(HDMattNet(), patch_size=100, optimizer=torch.optim.Adam)
+
+
+def test_resume_continues_the_patch_samplers_stream(method, tmp_path):
+    """The sampler's state goes into the checkpoint and back: after a resume the patches (and
+    DIM trimaps) are the ones the uninterrupted run would have drawn next."""
+    alpha = batch()["alpha"]
+    method._dim_trimaps(alpha)  # an epoch's draws before the checkpoint
+    checkpoint: dict = {}
+    method.on_save_checkpoint(checkpoint)
+    torch.save(checkpoint, tmp_path / "last.ckpt")
+    uninterrupted = [method._dim_trimaps(alpha) for _ in range(3)]
+
+    optimizer = functools.partial(torch.optim.Adam)
+    resumed = HDMatt(HDMattNet(), patch_size=64, margin=16, train_candidates=3, optimizer=optimizer)
+    resumed.on_load_checkpoint(torch.load(tmp_path / "last.ckpt", weights_only=True))
+    for expected in uninterrupted:
+        assert torch.equal(resumed._dim_trimaps(alpha), expected)

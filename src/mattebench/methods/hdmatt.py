@@ -83,6 +83,15 @@ class HDMatt(MattingMethod):
         self.seed, self.fixed_patches = seed, fixed_patches
         self.generator = torch.Generator().manual_seed(seed)
 
+    # The patch sampler's draws continue across epochs, so a resumed run must continue its
+    # stream, not restart it at `seed` (kill + resume = the uninterrupted run).
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["hdmatt_generator"] = self.generator.get_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if "hdmatt_generator" in checkpoint:
+            self.generator.set_state(checkpoint["hdmatt_generator"])
+
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         if self.fixed_patches:
             self.generator.manual_seed(self.seed)
