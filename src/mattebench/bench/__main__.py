@@ -1,0 +1,3 @@
+from mattebench.bench.cli import main
+
+main()
