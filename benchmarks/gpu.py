@@ -23,8 +23,11 @@ that would not fit is skipped), and `OUT/gpu.json` is rewritten after every row.
    last, because compiling takes the longest.
 
 Networks have random weights (seeded: every setting runs the same ones), as in `mattebench.bench`,
-whose variants, timing and peak-memory helpers this reuses. Parts 3, 5 and 6 compose the Hydra
-configs (carry hydra-core, omegaconf, antlr4 and kornia wheels to a bare CUDA machine).
+whose timing and peak-memory helpers (`mattebench.bench.timing`, torch only) this reuses. Parts 1,
+2 and 7 time bare networks from a short explicit list (`variants`), so they run on a CUDA machine
+without Hydra or Lightning; `mattebench.bench` builds every method by its model config instead.
+Parts 3, 5 and 6 compose the Hydra configs (carry hydra-core, omegaconf, antlr4 and kornia wheels
+to a bare CUDA machine).
 """
 
 from __future__ import annotations
@@ -39,13 +42,16 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from mattebench.bench import DTYPES, SIZES, PeakMemory, Variant, parse_size, time_runs, variants
+from mattebench.bench.timing import DTYPES, SIZES, PeakMemory, parse_size, time_runs
+from mattebench.models.bgmv2 import MattingRefine
+from mattebench.models.modnet import MODNet
 
 ROOT = Path(__file__).resolve().parents[1]
 FDR_METHODS = (
@@ -55,6 +61,37 @@ FDR_METHODS = (
 PRECISION_METHODS = ("bgmv2", "bgmv2_mobilenetv2", "modnet")
 # (config, crop size): BGMv2's base recipe crops 256-512, its refine recipe 1024-2048; MODNet 512.
 TRAIN_CASES = (("bgmv2_base", 512), ("bgmv2", 1024), ("bgmv2", 2048), ("modnet", 512))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A bare network, how to make its inputs (batch, height, width) and how to call it."""
+
+    name: str
+    build: Callable[[], nn.Module]
+    inputs: Callable[[int, int, int], tuple[Tensor, ...]]
+    call: Callable[[nn.Module, tuple[Tensor, ...]], Any]
+
+
+def _images(*channels: int) -> Callable[[int, int, int], tuple[Tensor, ...]]:
+    return lambda b, h, w: tuple(torch.rand(b, c, h, w) for c in channels)
+
+
+def variants() -> dict[str, Variant]:
+    """The networks of the speed, syncs and compile parts: BGMv2 (`model=bgmv2`, and its
+    MobileNetV2 backbone) at its HD (backbone 1/4, 80,000 refined pixels) and 4K (1/8, 320,000)
+    settings, and MODNet's network on a [-1, 1] input (`model=modnet`)."""
+    found = [
+        Variant("modnet", MODNet, _images(3), lambda net, x: net(x[0] * 2 - 1, inference=True)[2])
+    ]
+    for backbone in ("mobilenetv2", "resnet50"):
+        for tag, scale, pixels in (("hd", 0.25, 80_000), ("4k", 0.125, 320_000)):
+            build = lambda b=backbone, s=scale, p=pixels: MattingRefine(  # noqa: E731
+                b, backbone_scale=s, refine_sample_pixels=p
+            )
+            found.append(Variant(f"bgmv2_{backbone}_{tag}", build, _images(3, 3),
+                                 lambda net, x: net(*x)))  # fmt: skip
+    return {v.name: v for v in found}
 
 
 class Run:

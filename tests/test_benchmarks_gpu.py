@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from benchmarks import gpu
-from mattebench.bench import variants
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "gpu_h200.json"
 
@@ -21,7 +20,7 @@ def make_run(tmp_path: Path, budget: float = 100.0) -> gpu.Run:
 
 def test_speed_row_static_and_official_refiner_refine_the_same_patches(tmp_path):
     run = make_run(tmp_path)
-    variant = variants()["bgmv2_mobilenetv2_hd"]
+    variant = gpu.variants()["bgmv2_mobilenetv2_hd"]
     static = gpu.speed_row(run, variant, "64x48", "fp32")
     official = gpu.speed_row(run, variant, "64x48", "fp32", static=False)
     assert "error" not in static and "error" not in official
