@@ -127,3 +127,20 @@ def test_runs_on_different_test_sets_are_never_in_one_table(tmp_path):
     assert len(sections) == 2
     assert sum("| hdmatt |" in s for s in sections) == sum("| modnet |" in s for s in sections) == 1
     assert sum("dtSSD" in s.split("\n\n")[2] for s in sections) == 1  # the clip set only
+
+
+def test_benchmark_rows_join_runs_by_model_config_name(comparison: Path):
+    """`mattebench.bench` names rows by model config, as runs are named: no alias table. The
+    fastest 512x512 row of a method is its FPS, whatever other sizes were measured."""
+    bench = comparison / "bench.json"
+    rows = [
+        {"method": "bgmv2", "size": "512x512", "fps": 4.0, "peak_mem_mib": 900.0},
+        {"method": "bgmv2", "size": "512x512", "fps": 5.0, "peak_mem_mib": 950.0},
+        {"method": "bgmv2", "size": "1920x1080", "fps": 9.0, "peak_mem_mib": 2000.0},
+        {"method": "bgmv2_resnet50_hd", "size": "512x512", "fps": 7.0, "peak_mem_mib": 1.0},
+    ]
+    bench.write_text(json.dumps({"meta": {}, "results": rows}))
+    report = write_report(find_runs([comparison]), comparison, bench=bench).read_text()
+    table = rows_of(report)
+    assert (table["bgmv2"]["FPS"], table["bgmv2"]["peak MB"]) == ("5.0", "950.0")
+    assert (table["hdmatt"]["FPS"], table["hdmatt"]["peak MB"]) == ("—", "—")
