@@ -41,7 +41,7 @@ import torch
 
 from mattebench.data import BatchAugment, CompositionDataset, bgmv2_augment, collate
 from mattebench.data.sources import BackgroundFolder, VideoMatteFrames, ensure_videomatte_sample
-from mattebench.data.sources.base import decode_at_least
+from mattebench.data.decode import decode_at_least
 from mattebench.data.transforms import seed_pipeline
 
 

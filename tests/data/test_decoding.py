@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mattebench.data.sources.base import decode_at_least, read_image
+from mattebench.data.decode import decode_at_least, read_image
 
 
 def write(path: Path, image: np.ndarray) -> Path:

@@ -10,7 +10,6 @@ import hydra
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from mattebench.data import CompositionDataset, MattingDataModule, bgmv2_augment
 from mattebench.data.datasets import CorruptImageWarning
@@ -30,9 +29,8 @@ from mattebench.data.sources import (
     generate_distinctions646_sample,
     generate_folders_sample,
     generate_photomatte85_sample,
-    read_alpha,
 )
-from mattebench.data.sources.images import read_pair
+from mattebench.data.sources.pairs import read_pair
 from tests.platform.conftest import compose_config
 
 
@@ -264,27 +262,6 @@ def test_truncated_png_is_a_corrupt_image_naming_it(samples, tmp_path):
     png.write_bytes(png.read_bytes()[:300])
     with pytest.raises(CorruptImageError, match=str(png)):
         PhotoMatte85(pm)[1]
-
-
-def test_alpha_encodings_convert_or_fail_naming_the_file(tmp_path):
-    alpha = np.arange(256, dtype=np.uint8).reshape(16, 16)
-    Image.fromarray(alpha.astype(np.uint16) * 257).save(tmp_path / "a16.png")
-    np.testing.assert_array_equal(read_alpha(tmp_path / "a16.png"), alpha)
-    gray = Image.fromarray(alpha).convert("P")  # a gray palette
-    gray.putpalette([v for i in range(256) for v in (i, i, i)])
-    gray.save(tmp_path / "gray_palette.png")
-    np.testing.assert_array_equal(read_alpha(tmp_path / "gray_palette.png"), alpha)
-    Image.fromarray(np.dstack([alpha] * 3)).save(tmp_path / "gray_rgb.png")
-    np.testing.assert_array_equal(read_alpha(tmp_path / "gray_rgb.png"), alpha)
-    colour = Image.fromarray(alpha).convert("P")
-    colour.putpalette([v for i in range(256) for v in (i, 255 - i, 0)])
-    colour.save(tmp_path / "colour_palette.png")
-    with pytest.raises(DatasetLayoutError, match=r"colour_palette.png is a palette image"):
-        read_alpha(tmp_path / "colour_palette.png")
-    rgb = np.dstack([alpha, alpha[::-1], alpha])
-    Image.fromarray(rgb).save(tmp_path / "colour.png")
-    with pytest.raises(DatasetLayoutError, match=r"colour.png is a colour RGB image"):
-        read_alpha(tmp_path / "colour.png")
 
 
 def test_alpha_of_the_wrong_size_names_both_files(samples, tmp_path):

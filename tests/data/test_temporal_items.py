@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from mattebench.data import CompositionDataset, bgmv2_augment
-from mattebench.data.sources.base import decode_at_least
+from mattebench.data.decode import decode_at_least
 from mattebench.data.temporal import PreviousAlpha
 
 

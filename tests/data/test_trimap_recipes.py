@@ -1,9 +1,9 @@
-"""The MODNet training trimap: band covers the soft edge, known regions agree with alpha."""
+"""Training trimaps from alpha: MODNet's band and DIM's band (HDMatt), known regions agree with alpha."""
 
 import numpy as np
 import pytest
 
-from mattebench.data.trimap import modnet_kernel, modnet_trimap
+from mattebench.data.trimap import dim_trimap, modnet_kernel, modnet_trimap
 
 
 def soft_disc(size: int, seed: int = 0) -> np.ndarray:
@@ -71,3 +71,21 @@ def test_deterministic_with_a_seed():
     a = modnet_trimap(alpha, np.random.default_rng(7))
     b = modnet_trimap(alpha, np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
+
+
+def test_dim_trimap_band_around_the_soft_edge():
+    alpha = np.zeros((20, 20), np.float32)
+    alpha[:, 10:] = 1
+    alpha[:, 9] = 0.5
+    trimap = dim_trimap(alpha, kernel=5)  # a 5x5 square: 2 px each side of the fractional column
+    assert trimap[10].tolist() == [0] * 7 + [0.5] * 5 + [1] * 8
+    np.testing.assert_array_equal(trimap, dim_trimap((alpha * 255).astype(np.uint8), kernel=5))
+    assert dim_trimap(alpha, kernel=4).tolist() == trimap.tolist()  # even sides round up to odd
+
+
+def test_dim_trimap_kernel_is_drawn_from_the_range():
+    alpha = np.zeros((64, 64), np.float32)
+    alpha[:, 32:] = 1
+    widths = {band_width(dim_trimap(alpha, np.random.default_rng(s)), 0) for s in range(400)}
+    # side 2*(k//2)+1 for k in 1..30: bands of 0..30 px, every even width from 0 to 30
+    assert widths == set(range(0, 31, 2))

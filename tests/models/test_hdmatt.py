@@ -17,7 +17,7 @@ from mattebench.models.hdmatt import (
     predict_image,
     region_masks,
 )
-from mattebench.models.hdmatt.crops import crop, dim_trimap, reflect_indices
+from mattebench.models.hdmatt.crops import crop, reflect_indices
 from mattebench.models.hdmatt.stitch import Stitcher, starts
 
 # spec §4, measured with timm: ResNet-34 trunk without fc, DeepLabv3 ASPP 512 -> 256.
@@ -213,10 +213,3 @@ def test_reflective_crops_match_reflect_padding():
     torch.testing.assert_close(crop(x, -4, -4, 17)[:, :15, :17], padded[:, :15, :17])
     assert reflect_indices(-2, 6, 3).tolist() == [2, 1, 0, 1, 2, 1]
 
-
-def test_dim_trimap_band():
-    alpha = torch.zeros(1, 1, 20)
-    alpha[..., 10:] = 1
-    alpha[..., 9] = 0.5
-    t = dim_trimap(alpha.expand(1, 20, 20).clone(), 5)
-    assert t[0, 10].tolist() == [0] * 7 + [0.5] * 5 + [1] * 8

@@ -6,28 +6,33 @@ per-batch augmentation on the device: `augment`; light sources: `lighting`; prev
 alpha: `temporal`; trimaps: `trimap`.
 `MattingDataModule` turns foreground sources and background folders into Batch-contract
 batches (DESIGN.md). Nothing here knows about methods.
+
+The names below load on first use (PEP 562), so importing one pure module such as
+`mattebench.data.trimap` (model code does) does not import Lightning with the datamodule.
 """
 
-from mattebench.data.augment import BatchAugment
-from mattebench.data.compose import composite
-from mattebench.data.datamodule import MattingDataModule
-from mattebench.data.datasets import CompositionDataset, collate, seed_worker
-from mattebench.data.lighting import LightingAugment
-from mattebench.data.sample_augment import PerSampleAugment, bgmv2_augment
-from mattebench.data.temporal import PreviousAlpha
-from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
+from importlib import import_module
 
-__all__ = [
-    "BatchAugment",
-    "CompositionDataset",
-    "LightingAugment",
-    "MattingDataModule",
-    "PerSampleAugment",
-    "PreviousAlpha",
-    "bgmv2_augment",
-    "collate",
-    "composite",
-    "modnet_trimap",
-    "seed_worker",
-    "trimap_from_alpha",
-]
+#: Public name -> the submodule that defines it.
+_EXPORTS = {
+    "BatchAugment": "augment",
+    "CompositionDataset": "datasets",
+    "LightingAugment": "lighting",
+    "MattingDataModule": "datamodule",
+    "PerSampleAugment": "sample_augment",
+    "PreviousAlpha": "temporal",
+    "bgmv2_augment": "sample_augment",
+    "collate": "datasets",
+    "composite": "compose",
+    "modnet_trimap": "trimap",
+    "seed_worker": "datasets",
+    "trimap_from_alpha": "trimap",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -6,8 +6,10 @@ change of convention (premultiplied foregrounds, linear light) happens here once
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
+import cv2
 import numpy as np
 from kornia.filters import box_blur
 from torch import Tensor
@@ -36,3 +38,14 @@ def cast_shadow(bgr: Tensor, shadow: Tensor, blur: int) -> Tensor:
     """
     shadow = box_blur(shadow, (blur, blur), border_type="reflect")
     return (bgr - shadow).clamp(0, 1)
+
+
+def cover_crop(bgr: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """DIM's background fit: upscale (bicubic) until it covers `size` (h, w), crop top-left."""
+    h, w = int(size[0]), int(size[1])
+    bh, bw = bgr.shape[:2]
+    ratio = max(w / bw, h / bh)
+    if ratio > 1:
+        new = (int(np.ceil(bw * ratio)), int(np.ceil(bh * ratio)))
+        bgr = cv2.resize(bgr, new, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(bgr[:h, :w])

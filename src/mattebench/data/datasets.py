@@ -17,13 +17,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
+from mattebench.data.decode import CorruptImageError, decode_at_least
 from mattebench.data.sample_augment import PerSampleAugment
-from mattebench.data.sources.base import (
-    Background,
-    CorruptImageError,
-    Foreground,
-    decode_at_least,
-)
+from mattebench.data.sources.base import Background, Foreground
 from mattebench.data.temporal import PreviousAlpha
 from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
 

@@ -1,5 +1,5 @@
-"""Replacing the background: `fgr * alpha + new * (1 - alpha)` over an image, a colour or a
-blurred copy of the input (a "portrait mode" look)."""
+"""New backgrounds for replacing the background: an image, a colour or a blurred copy of the
+input (a "portrait mode" look); the composite itself is `data.compose.composite`."""
 
 from __future__ import annotations
 
@@ -45,12 +45,6 @@ class Background:
         if self.image.shape[:2] != (height, width):
             self.image = cv2.resize(self.image, (width, height), interpolation=cv2.INTER_AREA)
         return self.image
-
-
-def composite(fgr: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """H,W,3 foreground, H,W alpha, H,W,3 background -> H,W,3."""
-    alpha = alpha[..., None]
-    return fgr * alpha + background * (1 - alpha)
 
 
 def parse_colour(text: str) -> np.ndarray:

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mattebench.data.trimap import trimap_from_alpha
+from mattebench.data.trimap import quantise_trimap, trimap_from_alpha
 from mattebench.inference.io import FrameSource
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,3 @@ class Guide:
         return cv2.resize(
             image, size, interpolation=cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
         )
-
-
-def quantise_trimap(grey: np.ndarray) -> np.ndarray:
-    """A grey trimap (0 background, ~128 unknown, 255 foreground, any lossy encoding) ->
-    {0, 0.5, 1}."""
-    trimap = np.full(grey.shape, 0.5, np.float32)
-    trimap[grey < 0.25] = 0
-    trimap[grey > 0.75] = 1
-    return trimap

@@ -16,7 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from mattebench.data.decode import (
+    IMAGE_EXTENSIONS,
+    CorruptImageError,
+    ImageFormatError,
+    read_unit_image,
+)
+
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
 
@@ -81,14 +87,14 @@ class FrameSource:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """RGB float32 H,W,3 in [0, 1]; 8- or 16-bit, grey or colour; alpha channels dropped."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
+    """RGB float32 H,W,3 in [0, 1] (`data.decode.read_unit_image`); a file that does not
+    decode is a ValueError that names it and the accepted formats."""
+    try:
+        return read_unit_image(path)
+    except (CorruptImageError, ImageFormatError) as error:
         raise ValueError(
-            f"cannot read {path} as an image (corrupt, empty or an unsupported format); "
-            f"use one of {', '.join(IMAGE_SUFFIXES)}."
-        )
-    return _to_rgb(image)
+            f"cannot read {path} as an image ({error}); use one of {', '.join(IMAGE_EXTENSIONS)}."
+        ) from None
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
@@ -164,21 +170,19 @@ def _video_info(path: Path, what: str) -> tuple[float, int, tuple[int, int]]:
 
 def _image_files(path: Path, what: str) -> list[Path]:
     if path.is_file():
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.suffix.lower() not in IMAGE_EXTENSIONS:
             raise ValueError(
-                f"{what}: {path} is neither an image ({', '.join(IMAGE_SUFFIXES)}) nor a video "
+                f"{what}: {path} is neither an image ({', '.join(IMAGE_EXTENSIONS)}) nor a video "
                 f"({', '.join(VIDEO_SUFFIXES)})."
             )
         return [path]
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
     if not files:
-        raise ValueError(f"{what}: the folder {path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        formats = ", ".join(IMAGE_EXTENSIONS)
+        raise ValueError(f"{what}: the folder {path} holds no images ({formats})")
     return files
 
 
-def _to_rgb(image: np.ndarray) -> np.ndarray:
-    scale = 65535.0 if image.dtype == np.uint16 else 255.0
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    image = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_BGR2RGB)
-    return image.astype(np.float32) / scale
+def _to_rgb(bgr: np.ndarray) -> np.ndarray:
+    """A decoded 8-bit BGR video frame as RGB float32 in [0, 1]."""
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255

@@ -19,7 +19,8 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from mattebench.inference.compose import Background, composite
+from mattebench.data.compose import composite
+from mattebench.inference.compose import Background
 from mattebench.inference.guides import Guide
 from mattebench.inference.io import Frame, FrameSource, read_image, write_image
 from mattebench.inference.progress import OutputFolder
@@ -191,7 +192,9 @@ class FrameWriter:
         outputs = {
             "alpha": lambda: matte,
             "fgr": lambda: colour,
-            "composite": lambda: composite(colour, matte, self.background.behind(frame.rgb)),
+            "composite": lambda: composite(
+                colour, matte[..., None], self.background.behind(frame.rgb)
+            ),
         }
         for kind in self.folder.kinds:
             write_image(self.folder.frame_path(kind, frame.name), outputs[kind]())

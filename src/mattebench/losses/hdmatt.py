@@ -7,6 +7,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from mattebench.data.trimap import unknown_mask
+
 
 def charbonnier(diff: Tensor, eps: float = 1e-6) -> Tensor:
     """sqrt(diff² + eps), mmagic's `charbonnier_loss` (elementwise)."""
@@ -27,7 +29,7 @@ def dim_loss(
     The composition term compares pred·F + (1-pred)·B with alpha·F + (1-alpha)·B, the same F and
     B, so plate augmentations applied after compositing do not leak into it.
     """
-    mask = ((trimap > 0.25) & (trimap < 0.75)).to(pred.dtype) * weights
+    mask = unknown_mask(trimap).to(pred.dtype) * weights
     norm = mask.sum().clamp_min(1e-6)
     alpha_term = (charbonnier(pred - alpha, eps) * mask).sum() / norm
     comp = charbonnier((pred - alpha) * (fgr - bgr), eps).mean(dim=1, keepdim=True)

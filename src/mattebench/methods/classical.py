@@ -29,9 +29,15 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
+from mattebench.data.trimap import (
+    is_background,
+    is_foreground,
+    quantise_trimap,
+    unknown_mask,
+)
 from mattebench.methods.base import Batch, MattingMethod, Prediction
 from mattebench.methods.foreground import estimate_foreground
-from mattebench.methods.policy import InferencePolicy, quantise_trimap, working_size
+from mattebench.methods.policy import InferencePolicy, working_size
 
 # Solver processes fork from a server that has imported pymatting, which starts numba's threads;
 # GNU OpenMP (numba's default layer on Linux) kills a child forked after that. TBB or numba's
@@ -211,8 +217,8 @@ def constant_solution(trimap: np.ndarray) -> np.ndarray | None:
     """The answer without a solver, where there is one: no unknown pixels (the trimap itself),
     or one known label only (the solvers' smooth solution is that constant; pymatting refuses
     such trimaps). None where the solver is needed."""
-    unknown = (trimap > 0) & (trimap < 1)
-    has_fg, has_bg = (trimap == 1).any(), (trimap == 0).any()
+    unknown = unknown_mask(trimap)
+    has_fg, has_bg = is_foreground(trimap).any(), is_background(trimap).any()
     if unknown.any() and has_fg and has_bg:
         return None
     fill = 1.0 if has_fg else 0.0 if has_bg else 0.5

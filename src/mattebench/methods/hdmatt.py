@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from mattebench.data.trimap import dim_trimap, unknown_mask
 from mattebench.losses.hdmatt import dim_loss
 from mattebench.methods.base import Batch, MattingMethod, Prediction
 from mattebench.models.hdmatt import ContextPool, border_weights, predict_image
@@ -27,7 +29,6 @@ from mattebench.models.hdmatt.crops import (
     context_origins,
     crop,
     crop_size,
-    dim_trimap,
     query_origin,
     resize,
 )
@@ -127,7 +128,7 @@ class HDMatt(MattingMethod):
         h, w = batch["image"].shape[-2:]
         trimap = batch["trimap"][i]
         size = crop_size(self.crop_sizes, h, w, self.generator)
-        y, x = query_origin((trimap > 0.25) & (trimap < 0.75), size, self.generator)
+        y, x = query_origin(unknown_mask(trimap), size, self.generator)
         query = {
             k: resize(crop(batch[k][i], y, x, size)[None], self.patch_size, k == "trimap")
             for k in keys
@@ -142,7 +143,11 @@ class HDMatt(MattingMethod):
 
     def _dim_trimaps(self, alpha: Tensor) -> Tensor:
         kernels = torch.randint(1, self.trimap_kernel + 1, (len(alpha),), generator=self.generator)
-        return torch.stack([dim_trimap(a, int(k)) for a, k in zip(alpha, kernels, strict=True)])
+        trimaps = [
+            dim_trimap(a[0].float().cpu().numpy(), kernel=int(k))
+            for a, k in zip(alpha, kernels, strict=True)
+        ]
+        return torch.from_numpy(np.stack(trimaps)[:, None]).to(alpha)
 
 
 def check_trimap(trimap: Tensor, image: Tensor) -> Tensor:

@@ -30,6 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mattebench.data.trimap import quantise_trimap, resize_trimap, unknown_mask
+
 SizeRule = Callable[[int, int], tuple[int, int]]
 MODES = ("bilinear", "area", "bicubic")
 
@@ -118,22 +120,16 @@ def net_settings(net: nn.Module, settings: Mapping[str, Any]) -> Iterator[None]:
             setattr(owner, name, value)
 
 
-def quantise_trimap(trimap: Tensor) -> Tensor:
-    """{0, 0.5, 1}: anything strictly between 0 and 1 is unknown."""
-    unknown = (trimap > 0) & (trimap < 1)
-    return torch.where(unknown, torch.full_like(trimap, 0.5), trimap.round())
-
-
 def copy_known(alpha: Tensor, trimap: Tensor) -> Tensor:
     """Alpha with the trimap's known pixels copied (what trimap-based evaluations do)."""
-    return torch.where((trimap > 0) & (trimap < 1), alpha, trimap.to(alpha.dtype))
+    return torch.where(unknown_mask(trimap), alpha, quantise_trimap(trimap).to(alpha.dtype))
 
 
 def _resize(key: str, x: Tensor, size: tuple[int, int], mode: str) -> Tensor:
     if x.shape[-2:] == size:
         return x
     if key == "trimap":
-        return quantise_trimap(F.interpolate(x, size=size, mode="area"))
+        return resize_trimap(x, size)
     return _resample(x, size, mode).clamp(0, 1)
 
 

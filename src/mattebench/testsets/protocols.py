@@ -30,8 +30,7 @@ from typing import Any, ClassVar, NamedTuple
 import cv2
 import numpy as np
 
-from mattebench.data.compose import composite
-from mattebench.data.sources.images import cover_crop
+from mattebench.data.compose import composite, cover_crop
 from mattebench.data.trimap import trimap_from_alpha
 from mattebench.testsets.plate import PlatePerturbation
 

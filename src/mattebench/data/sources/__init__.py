@@ -4,6 +4,8 @@ Readers touch the disk only in `scan()` or on first use, so Hydra can build them
 `*_sample` dataset is generated.
 """
 
+from mattebench.data.decode import read_alpha, read_image, read_rgba, read_trimap
+from mattebench.data.sources.aim500 import AIM500
 from mattebench.data.sources.backgrounds import BackgroundFolder
 from mattebench.data.sources.base import (
     Background,
@@ -11,14 +13,17 @@ from mattebench.data.sources.base import (
     DatasetLayoutError,
     DatasetNotFoundError,
     Foreground,
+    Sample,
     Source,
-    read_image,
 )
 from mattebench.data.sources.coco import COCOPerson
 from mattebench.data.sources.coco_sample import (
     ensure_coco_person_sample,
     generate_coco_person_sample,
 )
+from mattebench.data.sources.composition1k import Composition1K
+from mattebench.data.sources.distinctions import Distinctions646
+from mattebench.data.sources.folders import ForegroundFolders
 from mattebench.data.sources.image_samples import (
     ensure_aim500_sample,
     ensure_all,
@@ -32,17 +37,7 @@ from mattebench.data.sources.image_samples import (
     generate_folders_sample,
     generate_photomatte85_sample,
 )
-from mattebench.data.sources.images import (
-    AIM500,
-    Composition1K,
-    Distinctions646,
-    ForegroundFolders,
-    PhotoMatte85,
-    Sample,
-    read_alpha,
-    read_rgba,
-    read_trimap,
-)
+from mattebench.data.sources.photomatte import PhotoMatte85
 from mattebench.data.sources.synthetic import ensure_videomatte_sample, generate_videomatte_sample
 from mattebench.data.sources.videomatte import VideoMatteFrames, VideoMatteVideos
 

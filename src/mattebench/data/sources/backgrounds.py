@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mattebench.data.sources.base import Background, Source, list_images, read_image
+from mattebench.data.decode import list_images, read_image
+from mattebench.data.sources.base import Background, Source
 
 PUBLISHED = (
     "any folder of photos; BGMv2's ~200 CC-licensed validation/test backgrounds are on "

@@ -1,4 +1,6 @@
-"""What every on-disk reader shares: lazy scanning, the item types, image decoding, the errors.
+"""What every on-disk reader shares: lazy scanning, the item types, the errors.
+
+Decoding is `mattebench.data.decode`.
 
 Readers are built from Hydra configs before a `*_sample` dataset may have been generated, so
 `__init__` only stores paths; the disk is read by `scan()` (or on first use), and a missing
@@ -8,20 +10,14 @@ which sample config to use instead — never a silent substitution (DESIGN.md, "
 
 from __future__ import annotations
 
-import io
-import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
-import cv2
 import numpy as np
-from PIL import Image
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+from mattebench.data.decode import CorruptImageError  # noqa: F401  (an error of every reader)
 
 #: How many offending names an error lists before it only counts the rest.
 MAX_LISTED = 10
@@ -56,10 +52,6 @@ class DatasetLayoutError(ValueError):
     """A dataset is present but its files do not pair up (fgr vs pha names, frame counts)."""
 
 
-class CorruptImageError(OSError):
-    """An image or video frame that cannot be decoded; the message names the file."""
-
-
 class Foreground(NamedTuple):
     """One foreground sample as stored: colour, alpha, and where it came from.
 
@@ -78,94 +70,19 @@ class Background(NamedTuple):
     meta: dict[str, Any]
 
 
-def read_image(path: str | Path, gray: bool = False) -> np.ndarray:
-    """Decode an image file to uint8 RGB (H,W,3) or gray (H,W); undecodable files raise.
+class Sample(NamedTuple):
+    """A test item that carries more than fgr + pha; `None` where the dataset has none.
 
-    EXIF orientation is ignored, as PIL does in BGMv2's `dataset/images.py`: a rotated JPEG
-    foreground must stay aligned with its PNG alpha.
+    `fgr` is None for natural images (AIM-500); `image` is a pre-composited (or real) input,
+    `bgr` the background behind it, `trimap` the dataset's own trimap as float32 {0, 0.5, 1}.
     """
-    path = Path(path)
-    try:
-        data = np.fromfile(path, np.uint8)
-    except OSError as error:
-        raise CorruptImageError(f"cannot read image {path}: {error}") from error
-    if _is_jpeg(data) and not _has_jpeg_end(data):
-        raise CorruptImageError(f"truncated JPEG (no end-of-image marker): {path}")
-    reduction, jpeg = _reduction(data, _MIN_SIDE.get()), _is_jpeg(data)
-    mode = (_REDUCED_GRAY if gray else _REDUCED_RGB)[reduction if jpeg else 1]
-    image = cv2.imdecode(data, mode | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
-    if image is None:
-        raise CorruptImageError(f"cannot decode image {path}")
-    if reduction > 1 and not jpeg:  # a PNG shrinks to the size a JPEG would decode at
-        h, w = image.shape[:2]
-        size = (math.ceil(w / reduction), math.ceil(h / reduction))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return image
 
-
-def _is_jpeg(data: np.ndarray) -> bool:
-    return bool(data.size >= 2 and data[0] == 0xFF and data[1] == 0xD8)
-
-
-#: Within `decode_at_least(n)`: the shortest side the caller needs from each image it reads.
-_MIN_SIDE: ContextVar[int | None] = ContextVar("decode_min_side", default=None)
-#: OpenCV flags decoding a JPEG at 1/r of its size (libjpeg's DCT scaling: ceil(w/r) x ceil(h/r)).
-_REDUCED_RGB = {
-    1: cv2.IMREAD_COLOR_RGB,
-    2: cv2.IMREAD_REDUCED_COLOR_2 & ~cv2.IMREAD_COLOR | cv2.IMREAD_COLOR_RGB,
-    4: cv2.IMREAD_REDUCED_COLOR_4 & ~cv2.IMREAD_COLOR | cv2.IMREAD_COLOR_RGB,
-    8: cv2.IMREAD_REDUCED_COLOR_8 & ~cv2.IMREAD_COLOR | cv2.IMREAD_COLOR_RGB,
-}
-_REDUCED_GRAY = {
-    1: cv2.IMREAD_GRAYSCALE,
-    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
-    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
-    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
-}
-
-
-@contextmanager
-def decode_at_least(min_side: int | None) -> Iterator[None]:
-    """Let `read_image` decode images at 1/2, 1/4 or 1/8 size while their shorter side stays
-    at least `min_side` (None: full size).
-
-    A training sample is often much smaller than its source (a 512² crop of a 1920x1080 frame):
-    the DCT-scaled decode skips most of the decoder's work and every later pass runs on a
-    quarter of the pixels (other formats are decoded whole and area-resized to the same size).
-    The caller states the shortest side its augmentation needs without
-    enlarging (`PerSampleAugment.min_source_side`); only sources whose images are all read by
-    `read_image` opt in (`reduced_decoding = True`), so a colour and its alpha stay the same size.
-    """
-    token = _MIN_SIDE.set(min_side)
-    try:
-        yield
-    finally:
-        _MIN_SIDE.reset(token)
-
-
-def _reduction(data: np.ndarray, min_side: int | None) -> int:
-    """The largest scale-down (1, 2, 4, 8) keeping the shorter side >= `min_side`."""
-    if not min_side or data.size < 2:
-        return 1
-    try:  # the header only: PIL parses it lazily without decoding
-        w, h = Image.open(io.BytesIO(data.tobytes())).size
-    except (OSError, SyntaxError, ValueError):
-        return 1  # let OpenCV report the broken file
-    fits = [r for r in (8, 4, 2) if min(math.ceil(w / r), math.ceil(h / r)) >= min_side]
-    return fits[0] if fits else 1
-
-
-def _has_jpeg_end(data: np.ndarray, window: int = 1024) -> bool:
-    """OpenCV decodes a truncated JPEG into a partly grey image; the missing FFD9 tells."""
-    tail = data[-window:]
-    return bool(np.any((tail[:-1] == 0xFF) & (tail[1:] == 0xD9)))
-
-
-def list_images(folder: Path, recursive: bool = False) -> list[Path]:
-    """Image files (jpg/jpeg/png, any case) under `folder`, sorted by path."""
-    pattern = "**/*" if recursive else "*"
-    files = (p for p in folder.glob(pattern) if p.suffix.lower() in IMAGE_EXTENSIONS)
-    return sorted(p for p in files if p.is_file())
+    fgr: np.ndarray | None  # H,W,3 uint8 RGB
+    pha: np.ndarray  # H,W uint8
+    meta: dict[str, Any]
+    image: np.ndarray | None = None  # H,W,3 uint8 RGB
+    bgr: np.ndarray | None = None  # H,W,3 uint8 RGB
+    trimap: np.ndarray | None = None  # H,W float32 in {0, 0.5, 1}
 
 
 def listed(names: Sequence[str]) -> str:

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from mattebench.data.sources.base import DatasetLayoutError, Source, listed, read_image
-from mattebench.data.sources.images import Sample
+from mattebench.data.decode import read_image
+from mattebench.data.sources.base import DatasetLayoutError, Sample, Source, listed
 
 PERSON = 1  # COCO's category id of `person`
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mattebench.data.compose import composite, cover_crop
 from mattebench.data.sources.image_samples import _ensure, _generate, _jpg, _params, _plate
-from mattebench.data.sources.images import cover_crop
 from mattebench.data.sources.synthetic import Actor
 
 #: kind -> (people, crowd annotation, other category present, person area band, kept by the
@@ -91,7 +91,7 @@ def coco_scene(
         y1, x1 = min(top + pha.shape[0], h), min(left + pha.shape[1], w)
         full_f[y0:y1, x0:x1] = fgr[y0 - top : y1 - top, x0 - left : x1 - left]
         full_a[y0:y1, x0:x1] = pha[y0 - top : y1 - top, x0 - left : x1 - left] / 255
-        image = full_f * full_a[..., None] + image * (1 - full_a[..., None])
+        image = composite(full_f, full_a[..., None], image)
         drawn = full_a >= 0.5
         for k, (mask, _) in enumerate(people):
             people[k] = (mask & ~drawn, people[k][1])

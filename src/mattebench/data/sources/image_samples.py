@@ -35,7 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mattebench.data.sources.images import Composition1K, cover_crop
+from mattebench.data.compose import composite, cover_crop
+from mattebench.data.sources.composition1k import Composition1K
 from mattebench.data.sources.synthetic import (
     MARKER,
     Actor,
@@ -111,8 +112,7 @@ def _trimap_u8(alpha: np.ndarray, iterations: int) -> np.ndarray:
 
 def _composite_u8(fgr: np.ndarray, pha: np.ndarray, bgr: np.ndarray) -> np.ndarray:
     """DIM's offline composite: float, then truncated to uint8 (as mmagic writes `merged`)."""
-    a = pha.astype(np.float64)[..., None] / 255
-    return (fgr * a + bgr * (1 - a)).astype(np.uint8)
+    return composite(fgr, pha.astype(np.float64)[..., None] / 255, bgr).astype(np.uint8)
 
 
 # --- PhotoMatte85 ---

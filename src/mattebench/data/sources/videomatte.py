@@ -15,15 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mattebench.data.sources.base import (
-    IMAGE_EXTENSIONS,
-    CorruptImageError,
-    DatasetLayoutError,
-    Foreground,
-    Source,
-    listed,
-    read_image,
-)
+from mattebench.data.decode import IMAGE_EXTENSIONS, CorruptImageError, read_image
+from mattebench.data.sources.base import DatasetLayoutError, Foreground, Source, listed
 
 PUBLISHED = (
     "https://grail.cs.washington.edu/projects/background-matting-v2/#/datasets (VideoMatte240K; "

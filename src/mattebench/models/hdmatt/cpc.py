@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mattebench.data.trimap import is_foreground, unknown_mask
+
 #: Region order of the masks and of the aggregates: unknown, foreground, background.
 REGIONS = ("U", "F", "B")
 
@@ -25,8 +27,8 @@ def region_masks(trimap: Tensor, size: tuple[int, int]) -> Tensor:
     """
     lead = trimap.shape[:-3]
     t = trimap.reshape(-1, 1, *trimap.shape[-2:])
-    unknown = F.adaptive_max_pool2d(((t > 0.25) & (t < 0.75)).float(), size) > 0
-    fg = (F.adaptive_avg_pool2d((t >= 0.75).float(), size) >= 0.5) & ~unknown
+    unknown = F.adaptive_max_pool2d(unknown_mask(t).float(), size) > 0
+    fg = (F.adaptive_avg_pool2d(is_foreground(t).float(), size) >= 0.5) & ~unknown
     bg = ~unknown & ~fg
     return torch.cat([unknown, fg, bg], dim=1).float().reshape(*lead, 3, *size)
 

@@ -63,14 +63,3 @@ def context_origins(
     ys = torch.randint(height, (n,), generator=generator) - size // 2
     xs = torch.randint(width, (n,), generator=generator) - size // 2
     return list(zip(ys.tolist(), xs.tolist(), strict=True))
-
-
-def dim_trimap(alpha: Tensor, kernel: int) -> Tensor:
-    """DIM's training trimap from (1,H,W) alpha: the band between the eroded foreground and the
-    dilated non-background, a square `kernel` (spec §3: random 1–30 px)."""
-    k = 2 * (kernel // 2) + 1
-    fg = (alpha >= 254.5 / 255).float()  # DIM's alpha == 255 on 8-bit mattes
-    not_bg = (alpha >= 0.5 / 255).float()
-    eroded = -F.max_pool2d(-fg[None], k, 1, k // 2)[0]
-    dilated = F.max_pool2d(not_bg[None], k, 1, k // 2)[0]
-    return torch.where(eroded > 0, 1.0, torch.where(dilated > 0, 0.5, 0.0)).to(alpha.dtype)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from mattebench.data.trimap import is_background, is_foreground, unknown_mask
 from mattebench.models.hdmatt.cpc import CrossPatchContext, region_masks
 from mattebench.models.hdmatt.decoder import Decoder
 from mattebench.models.hdmatt.encoder import Encoder
@@ -71,7 +72,7 @@ class HDMatt(nn.Module):
         image = (image - self.mean) / self.std
         if self.trimap_encoding == "single":
             return torch.cat([image, trimap], dim=1)
-        onehot = [trimap < 0.25, (trimap >= 0.25) & (trimap <= 0.75), trimap > 0.75]
+        onehot = [is_background(trimap), unknown_mask(trimap), is_foreground(trimap)]
         return torch.cat([image, *(m.to(image.dtype) for m in onehot)], dim=1)
 
     def encode_pool(self, image: Tensor, trimap: Tensor) -> ContextPool:

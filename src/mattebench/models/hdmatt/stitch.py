@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mattebench.data.trimap import unknown_mask
 from mattebench.models.hdmatt.model import ContextPool, HDMatt
 
 
@@ -115,7 +116,7 @@ def predict_image(
     image, trimap = pad_to(image, patch, patch), pad_to(trimap, patch, patch)
     size = tuple(image.shape[-2:])
     pool, cells = encode_grid(model, image, trimap, patch, batch)
-    unknown = (trimap > 0.25) & (trimap < 0.75)
+    unknown = unknown_mask(trimap)
     queries = [
         (y, x)
         for y in starts(size[0], patch, patch - margin)
