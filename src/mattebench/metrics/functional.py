@@ -19,28 +19,24 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mattebench.metrics.connectivity import connectivity_levels
+from mattebench.metrics.connectivity import connectivity_error_sum
 from mattebench.metrics.cpu import map_images
 from mattebench.metrics.gradient import gradient_error_sums
 from mattebench.metrics.inputs import MattingBatch, prepare
 
-#: Rhemann et al. 2009: a pixel is penalised only when it exceeds its level by at least theta.
-CONN_THETA = 0.15
-
 
 def sad_per_image(batch: MattingBatch) -> Tensor:
     """Sum of absolute differences / 1000 (mmagic: summed over the whole image)."""
-    error = torch.sub(batch.pred, batch.target).abs_()
     return (
-        _region_sum(error, None if batch.convention.whole_image_error_sums else batch.region) / 1000
+        _error_sums(batch, squared=False, whole_image=batch.convention.whole_image_error_sums)
+        / 1000
     )
 
 
 def mse_per_image(batch: MattingBatch) -> Tensor:
     """Mean squared error over the region (mmagic: whole-image sum / #unknown pixels)."""
-    error = torch.sub(batch.pred, batch.target).square_()
-    numerator = _region_sum(
-        error, None if batch.convention.whole_image_error_sums else batch.region
+    numerator = _error_sums(
+        batch, squared=True, whole_image=batch.convention.whole_image_error_sums
     )
     return _divide_or_zero(numerator, batch.region_size)
 
@@ -49,8 +45,7 @@ def mad_per_image(batch: MattingBatch) -> Tensor:
     """Mean absolute difference over the region (RVM reports it x1e3 on whole frames)."""
     if not batch.convention.has_mad:
         raise ValueError(f"convention={batch.convention.name!r} defines no MAD; use 'dim'.")
-    error = torch.sub(batch.pred, batch.target).abs_()
-    return _divide_or_zero(_region_sum(error, batch.region), batch.region_size)
+    return _divide_or_zero(_error_sums(batch, squared=False, whole_image=False), batch.region_size)
 
 
 def gradient_error_per_image(batch: MattingBatch) -> Tensor:
@@ -73,37 +68,34 @@ def connectivity_error_per_image(batch: MattingBatch) -> Tensor:
     regions = batch.region.detach().cpu().numpy()[:, 0]
 
     def one_image(n: int) -> float:
-        pred, target, region = preds[n], targets[n], regions[n]
-        # The whole image (trimap-free evaluation) needs no gathering of the scored pixels.
-        scored = None if region.all() else np.flatnonzero(region)
-        levels = connectivity_levels(
-            pred, target, scored, thresholds, column_major_ties=batch.convention.column_major_ties
-        )
-        pred, target = (
-            (pred.ravel(), target.ravel()) if scored is None
-            else (np.take(pred, scored), np.take(target, scored))
+        region = regions[n]
+        return connectivity_error_sum(
+            preds[n], targets[n],
+            None if region.all() else region,  # the whole image needs no mask
+            thresholds, column_major_ties=batch.convention.column_major_ties,
         )  # fmt: skip
-        phi_target = _phi(target, levels)
-        phi_pred = _phi(pred, levels, out=levels)  # the levels are not needed any more
-        return float(np.abs(np.subtract(phi_pred, phi_target, out=phi_pred), out=phi_pred).sum())
 
     errors = torch.tensor(map_images(one_image, len(preds)), dtype=torch.float64)
     return (errors / 1000).to(batch.pred.device)
 
 
-def _phi(alpha: np.ndarray, levels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """`1 - d * (d >= theta)`, `d = alpha - levels`, computed in one buffer (wide regions hold
-    millions of pixels: fresh temporaries would cost more than the arithmetic)."""
-    distance = np.subtract(alpha, levels, out=out)
-    np.multiply(distance, distance >= CONN_THETA, out=distance)
-    return np.subtract(1.0, distance, out=distance)
-
-
-def _region_sum(values: Tensor, region: Tensor | None) -> Tensor:
-    """Per-image sum of `values` (a temporary, zeroed in place outside the region)."""
+def _error_sums(batch: MattingBatch, *, squared: bool, whole_image: bool) -> Tensor:
+    """Per image, the sum of |pred - target| (or its square) over the region, or over every
+    pixel with `whole_image`. On CPU in NumPy (PyTorch's intra-op threads would wake and spin
+    for each of these one-pass steps); the region multiplies the error rather than selecting
+    from it, so a ragged region costs no branches."""
+    region = None if whole_image else batch.region
+    if batch.pred.device.type == "cpu":
+        error = np.subtract(batch.pred.numpy(), batch.target.numpy())
+        np.square(error, out=error) if squared else np.abs(error, out=error)
+        if region is not None:
+            np.multiply(error, region.numpy(), out=error)
+        return torch.from_numpy(error.sum(axis=(1, 2, 3)))
+    error = torch.sub(batch.pred, batch.target)
+    error = error.square_() if squared else error.abs_()
     if region is not None:
-        values = values.masked_fill_(~region, 0.0)
-    return values.sum(dim=(1, 2, 3))
+        error = error.masked_fill_(~region, 0.0)
+    return error.sum(dim=(1, 2, 3))
 
 
 def _divide_or_zero(numerator: Tensor, count: Tensor) -> Tensor:

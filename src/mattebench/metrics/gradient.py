@@ -60,59 +60,56 @@ def gradient_error_sums_opencv(pred: Tensor, target: Tensor, region: Tensor) -> 
         box = bounding_box(mask, margin=half)
         if box is None:
             return 0.0
-        inside = mask[box]
-        scored = None if inside.all() else np.flatnonzero(inside)
-        work = _GradientWorkspace(inside.shape)
-        amp_pred = work.scored_magnitude(pred[n, 0].numpy(), box, scored)
-        amp_target = work.scored_magnitude(target[n, 0].numpy(), box, scored)
+        work = _GradientWorkspace(mask[box].shape)
+        amp_pred = work.normalised_magnitude(pred[n, 0].numpy(), box, out=work.amplitude)
+        amp_target = work.normalised_magnitude(target[n, 0].numpy(), box, out=work.gx)
         diff = np.subtract(amp_pred, amp_target, out=amp_pred)
-        return float(diff @ diff)
+        np.square(diff, out=diff)
+        if not mask[box].all():  # a product, not a selection: no branches on a ragged region
+            np.multiply(diff, mask[box], out=diff)
+        return float(diff.sum())
 
     return torch.tensor(map_images(one_image, len(pred)), dtype=torch.float64)
 
 
 class _GradientWorkspace:
-    """Output buffers of the two filter passes, reused for the prediction and the target
-    (fresh full-size float64 buffers cost more in page faults than the filtering itself)."""
+    """Buffers of the filter passes and of one amplitude, reused for the prediction and the
+    target (fresh full-size float64 buffers cost more in page faults than the filtering)."""
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.gx = np.empty(shape, np.float64)
         self.gy = np.empty(shape, np.float64)
+        self.amplitude = np.empty(shape, np.float64)
 
-    def scored_magnitude(
-        self, img: np.ndarray, box: tuple[slice, slice], scored: np.ndarray | None
+    def normalised_magnitude(
+        self, img: np.ndarray, box: tuple[slice, slice], out: np.ndarray
     ) -> np.ndarray:
-        """Gradient magnitude of the min-max normalised image at the `scored` flat indices of
-        `box` (None: all of it, row-major), in a new array.
+        """Gradient magnitude of the min-max normalised image inside `box`, into `out`.
 
         The filter is linear and its derivative factor sums to zero, so filtering `img` and
         scaling by 1/(max - min) equals filtering the normalised image; when the minimum is 0
-        (almost every matte) that saves the normalised copy.
+        and the maximum 1 (almost every matte) there is nothing to normalise.
         """
-        lo, hi, _, _ = cv2.minMaxLoc(img)
+        lo, hi = float(img.min()), float(img.max())
         span = hi - lo
         if span <= np.finfo(np.float64).eps:  # constant image: its gradient is zero
-            return np.zeros(_scored_count(box, scored))
+            out.fill(0.0)
+            return out
         crop = img[box] if lo == 0.0 else (img[box] - lo)
-        amplitude = self.magnitude(crop)
-        amplitude = amplitude.ravel().copy() if scored is None else amplitude.take(scored)
-        return np.multiply(amplitude, 1.0 / span, out=amplitude)
+        amplitude = self.magnitude(crop, out=out)
+        if span != 1.0:
+            np.multiply(amplitude, 1.0 / span, out=amplitude)
+        return amplitude
 
-    def magnitude(self, img: np.ndarray, sigma: float = 1.4) -> np.ndarray:
-        """`sqrt(gx^2 + gy^2)` of one H,W float64 image (correlation, replicated borders); the
-        result lives in the workspace until the next call."""
+    def magnitude(self, img: np.ndarray, out: np.ndarray, sigma: float = 1.4) -> np.ndarray:
+        """`sqrt(gx^2 + gy^2)` of one H,W float64 image (correlation, replicated borders), into
+        `out` (which may be `gx`)."""
         smooth, deriv = gaussian_derivative_factors(sigma)
         # sepFilter2D(kernelX, kernelY): kernelX runs along rows (x), kernelY down columns (y).
         border = cv2.BORDER_REPLICATE
         cv2.sepFilter2D(img, cv2.CV_64F, deriv, smooth, dst=self.gx, borderType=border)
         cv2.sepFilter2D(img, cv2.CV_64F, smooth, deriv, dst=self.gy, borderType=border)
-        return cv2.magnitude(self.gx, self.gy, self.gx)
-
-
-def _scored_count(box: tuple[slice, slice], scored: np.ndarray | None) -> int:
-    if scored is not None:
-        return len(scored)
-    return (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+        return cv2.magnitude(self.gx, self.gy, out)
 
 
 def gradient_error_sums_kornia(pred: Tensor, target: Tensor, region: Tensor) -> Tensor:

@@ -181,7 +181,7 @@ def prepare(
             )
         region_mask = unknown
     elif region == "image":
-        region_mask = torch.ones_like(pred, dtype=torch.bool)
+        region_mask = _everywhere(pred)
     else:  # "mask"
         region_mask = _check_mask(mask, preds.shape).to(pred.device)
     if mask is not None and region != "mask":
@@ -215,16 +215,14 @@ def _check_shape(name: str, x: Tensor) -> None:
 def _to_unit_float(name: str, x: Tensor, *, clamp: bool) -> Tensor:
     """A float64 copy in [0, 1] (later steps work in place): uint8 is divided by 255, floats
     must already lie in [0, 1] (clamped only if asked)."""
-    if x.dtype == torch.uint8:
-        return x.to(torch.float64).div_(255.0)
-    if not x.is_floating_point():
+    if not (x.dtype == torch.uint8 or x.is_floating_point()):
         raise TypeError(f"{name} must be float in [0, 1] or uint8 in 0..255, got dtype {x.dtype}.")
-    x = x.to(torch.float64, copy=True)
+    x = _float64_copy(x, 255.0 if x.dtype == torch.uint8 else None)
     if clamp:
         if x.isnan().any():
             raise ValueError(f"{name} contains NaN values.")
         return x.clamp_(0.0, 1.0)
-    lo, hi = (v.item() for v in torch.aminmax(x))
+    lo, hi = _min_max(x)
     if math.isnan(lo) or math.isnan(hi):
         raise ValueError(f"{name} contains NaN values.")
     if lo < 0.0 or hi > 1.0:
@@ -233,27 +231,59 @@ def _to_unit_float(name: str, x: Tensor, *, clamp: bool) -> Tensor:
     return x
 
 
+def _float64_copy(x: Tensor, divisor: float | None) -> Tensor:
+    """`x` as a new float64 tensor, divided by `divisor` if given. On CPU in NumPy: one pass,
+    and PyTorch's intra-op threads stay asleep instead of spinning beside the metrics' own
+    threads (the same correctly rounded division, so the same values)."""
+    if _has_numpy_view(x):
+        array = x.detach().numpy()
+        return torch.from_numpy(np.divide(array, divisor) if divisor else array.astype(np.float64))
+    x = x.to(torch.float64, copy=True)
+    return x.div_(divisor) if divisor else x
+
+
+def _has_numpy_view(x: Tensor) -> bool:
+    """On CPU, in a dtype NumPy has (not bfloat16)."""
+    return x.device.type == "cpu" and x.dtype != torch.bfloat16
+
+
+def _min_max(x: Tensor) -> tuple[float, float]:
+    """Smallest and largest value (NaN if any is NaN); NumPy on CPU, as `_float64_copy`."""
+    if x.device.type == "cpu":
+        array = x.numpy()
+        return float(array.min()), float(array.max())
+    return tuple(v.item() for v in torch.aminmax(x))
+
+
 def _split_trimap(trimap: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Background, unknown and foreground masks; any other trimap value is an error."""
-    if trimap.dtype == torch.uint8:
-        bg, fg = trimap == 0, trimap == 255
-        unknown = trimap == 128
-    elif trimap.is_floating_point():
-        bg, fg = trimap == 0, trimap == 1
-        unknown = torch.zeros_like(trimap, dtype=torch.bool)
-        for value in _UNKNOWN_FLOATS:
-            unknown |= trimap == torch.tensor(value, dtype=trimap.dtype)
-    else:
+    """Background, unknown and foreground masks; any other trimap value is an error.
+
+    The comparisons are written with operators that NumPy arrays and tensors share, and run on
+    the CPU tensor's NumPy view (no PyTorch threads to wake for three byte compares)."""
+    if not (trimap.dtype == torch.uint8 or trimap.is_floating_point()):
         raise TypeError(f"trimap must be float or uint8, got dtype {trimap.dtype}.")
-    counted = sum(int(_count_per_image(m).sum()) for m in (bg, fg, unknown))
+    values = trimap.numpy() if _has_numpy_view(trimap) else trimap
+    if trimap.dtype == torch.uint8:
+        bg, fg = values == 0, values == 255
+        unknown = values == 128
+    else:
+        bg, fg = values == 0, values == 1
+        # compared in the trimap's own precision: 128/255 as float32 for a float32 trimap
+        half, png_half = (torch.tensor(v, dtype=trimap.dtype).item() for v in _UNKNOWN_FLOATS)
+        unknown = (values == half) | (values == png_half)
+    masks = tuple(
+        torch.from_numpy(m) if isinstance(m, np.ndarray) else m for m in (bg, unknown, fg)
+    )
+    counted = sum(int(_count_per_image(m).sum()) for m in masks)
     if counted != trimap.numel():
-        values = torch.unique(trimap[~(bg | fg | unknown)])[:8].tolist()
+        bg, unknown, fg = masks
+        others = torch.unique(trimap[~(bg | fg | unknown)])[:8].tolist()
         expected = "0/128/255" if trimap.dtype == torch.uint8 else "0/0.5/1"
         raise ValueError(
-            f"trimap may only contain {expected}; found other values such as {values}. "
+            f"trimap may only contain {expected}; found other values such as {others}. "
             "Re-threshold it (e.g. a resized trimap) before evaluating."
         )
-    return bg, unknown, fg
+    return masks
 
 
 def _count_per_image(mask: Tensor) -> Tensor:
@@ -264,6 +294,13 @@ def _count_per_image(mask: Tensor) -> Tensor:
         flat = mask.reshape(len(mask), -1).numpy()
         return torch.tensor([np.count_nonzero(m) for m in flat], dtype=torch.int64)
     return torch.stack([torch.count_nonzero(m) for m in mask])
+
+
+def _everywhere(x: Tensor) -> Tensor:
+    """A boolean tensor of x's shape, all True (NumPy's fill on CPU, as `_float64_copy`)."""
+    if x.device.type == "cpu":
+        return torch.from_numpy(np.ones(x.shape, bool))
+    return torch.ones_like(x, dtype=torch.bool)
 
 
 def _check_mask(mask: Tensor | None, shape: torch.Size) -> Tensor:
