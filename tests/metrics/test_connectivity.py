@@ -61,3 +61,29 @@ def test_random_nested_plateaus_match_the_oracle(seed):
     pred = np.clip(target.astype(int) + noise * (rng.random(size) < 0.2), 0, 255).astype(np.uint8)
     ours, expected = conn_both(pred, target)
     assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_distance_of_exactly_theta_is_penalised():
+    """phi penalises d >= 0.15, not d > 0.15: a pixel exactly 0.15 above its level counts (the
+    threshold is applied as `d > nextafter(0.15, -inf)`, which must be the same test)."""
+    target = np.zeros((8, 8))
+    target[2:6, 2:6] = 0.6  # Omega at t_1..t_6: level 1 there, 0 elsewhere
+    pred = target.copy()
+    pred[0, 0] = 0.15  # level 0: d = 0.15 exactly, phi = 0.85
+    pred[0, 1] = np.nextafter(0.15, 0.0)  # just below theta: phi = 1, no error
+    ours, expected = conn_both(pred, target)
+    assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert expected == pytest.approx(0.15 / 1000, rel=1e-12)
+
+
+def test_more_components_than_16_bit_labels_hold():
+    """A dotted intersection with over 65,535 components: the labelling falls back from
+    16-bit to 32-bit labels and the sizes from a histogram to a bincount."""
+    alpha = np.zeros((520, 520), np.uint8)
+    alpha[::2, ::2] = 200  # 67,600 isolated pixels
+    alpha[100:140, 100:140] = 230  # one larger block: the largest component
+    pred = alpha.copy()
+    pred[1::4, ::2] = 100  # joins some dots in pred only: pred and target differ
+    ours, expected = conn_both(pred, alpha)
+    assert ours == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert expected > 0
