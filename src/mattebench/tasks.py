@@ -49,9 +49,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     cfg = _resume_in_run_dir(cfg)
-    stages = [stage for stage in ("fit", "test") if cfg.get("train" if stage == "fit" else stage)]
+    fit = bool(cfg.get("train")) and _trainable(cfg.model)
+    stages = [stage for stage, wanted in (("fit", fit), ("test", cfg.get("test"))) if wanted]
     datamodule, model, trainer = _instantiate(cfg, stages)
-    if cfg.get("train"):
+    if fit:
         trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     metrics = _scalars(trainer.callback_metrics)
     if cfg.get("test"):
@@ -103,9 +104,10 @@ def finish_run(
 def optimized_value(
     metrics: dict[str, Any], name: str | None, sweeper_needs_it: bool = False
 ) -> float | None:
-    """The metric a sweeper minimises. When it was not logged (`train=false`, a run shorter
-    than one validation, a diverged one) that is an error listing the available names if an
-    optimising sweeper needs the value, else a warning and None."""
+    """The metric a sweeper minimises. When it was not logged (`train=false` or a method with
+    nothing to fit: no validation; a run shorter than one validation, a diverged one) that is an
+    error listing the available names if an optimising sweeper needs the value, else a warning
+    and None."""
     if not name:
         return None
     if name not in metrics:
@@ -176,6 +178,16 @@ def _instantiate_group(group: DictConfig | None, kind: type) -> list[Any]:
                 raise TypeError(f"{name} instantiated {type(obj).__name__}, not a {kind.__name__}.")
             objects.append(obj)
     return objects
+
+
+def _trainable(model: DictConfig) -> bool:
+    """What the method class declares (`MattingMethod.trainable`): a method with nothing to fit
+    (the classical solvers) is only tested, so every model config can run under one `train`
+    setting (a comparison sweep mixes them)."""
+    trainable = getattr(hydra.utils.get_class(model._target_), "trainable", True)
+    if not trainable:
+        log.info("%s has nothing to fit: testing only.", model._target_)
+    return trainable
 
 
 def _best_checkpoint(trainer: Trainer) -> str | None:

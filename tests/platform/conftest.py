@@ -13,6 +13,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+#: Every model config name (`conf/model/*.yaml`; the shared parts live in `conf/model/base/`).
+MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 
 #: A small, fast set-up: MobileNetV2, small crops, few samples, CPU, no W&B.
 FAST = [

@@ -13,7 +13,7 @@ from omegaconf import OmegaConf, open_dict
 from mattebench import tasks
 from mattebench.data.sources import DatasetNotFoundError
 from mattebench.tasks import evaluate, train
-from tests.platform.conftest import FAST, logged
+from tests.platform.conftest import FAST, MODELS, logged
 
 METRICS = ("sad", "mse", "grad", "conn", "mad")
 TEST_KEYS = {"test/iou"} | {f"test/{m}_{r}" for m in METRICS for r in ("unknown", "image")}
@@ -24,19 +24,51 @@ ONE_EPOCH = [
 ]
 
 
+#: Every model config, each on the VideoMatte240K sample, plus the data each family is also
+#: meant for (trimap sets for HDMatt, segmentation for Tiramisu). One config per family runs in
+#: `make test`; the variants (other backbones, depths and solvers: the same code paths) are
+#: marked slow and run in `make test-all`.
+FAST_MODELS = {"bgmv2_base", "bgmv2", "modnet", "modnet_temporal", "modnet_soc", "hdmatt",
+               "tiramisu56", "classical_cf"}  # fmt: skip
+RUNS = [
+    *((model, "videomatte_sample") for model in MODELS),
+    ("hdmatt", "composition1k_sample"),
+    ("tiramisu56", "coco_person_sample"),
+]
+#: Tiny sizes per family (the first matching prefix), so that each run takes seconds on a CPU.
+TINY = {
+    "bgmv2_base": ["model.net.backbone=mobilenetv2"],
+    "bgmv2_mobilenetv2": [],
+    "bgmv2_resnet101": [],
+    "bgmv2": ["model.net.backbone=mobilenetv2"],
+    "modnet": ["model.ref_size=null"],
+    "hdmatt": ["model.patch_size=64", "model.margin=16"],
+    "classical": ["model.workers=1", "data.size=64"],
+    "tiramisu": ["data.size=64"],
+}
+
+
 @pytest.mark.parametrize(
-    "model",
-    ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal", "modnet_soc"],
+    ("model", "data"),
+    [pytest.param(*run, marks=() if run[0] in FAST_MODELS else pytest.mark.slow) for run in RUNS],
 )
-def test_fast_dev_run_of_every_method(make_config, model):
-    backbone = ["model.net.backbone=mobilenetv2"] if model.startswith("bgmv2") else []
-    cfg = make_config(f"model={model}", *backbone, "debug=fdr", *FAST)
+def test_fast_dev_run_of_every_model_config(make_config, model, data):
+    """`python train.py model=<any> data=<sample> debug=fdr`: one batch of each stage, the
+    shared test metrics, the run's files; a method with nothing to fit (classical) is only
+    tested, under the same `train=true`."""
+    tiny = next((v for k, v in TINY.items() if model.startswith(k)), [])
+    cfg = make_config(f"model={model}", f"data={data}", "debug=fdr", *FAST, *tiny)
     metrics = train(cfg)
     assert set(metrics) >= TEST_KEYS
     run = Path(cfg.paths.output_dir)
     assert json.loads((run / "metrics.json").read_text()) == metrics
-    resolved = OmegaConf.load(run / "config.yaml")
-    assert resolved.data.train.root == f"{cfg.paths.data_dir}/samples/VideoMatte240K"
+    assert list((run / "panels").glob("test_epoch*.png"))
+    assert OmegaConf.load(run / "config.yaml").model._target_ == cfg.model._target_
+    fitted = "train/loss" in metrics
+    assert fitted == hydra.utils.get_class(cfg.model._target_).trainable
+    if not fitted:  # the solvers' cost, and no image fell back to its trimap
+        assert metrics["test/timeouts"] == 0 and metrics["test/failures"] == 0
+        assert metrics["test/seconds_per_image"] > 0
 
 
 FAST_LEARNING = {

@@ -13,6 +13,7 @@ plate-based; its *own* previous prediction if temporal), at the resolution its
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -75,6 +76,9 @@ class MattingMethod(LightningModule):
     required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
     #: Extra keys its training loss reads (e.g. MODNet's trimap).
     training_keys: ClassVar[tuple[str, ...]] = ()
+    #: False for methods with nothing to fit (the classical solvers): `train.py` then skips
+    #: fitting and only tests, whatever `train` says.
+    trainable: ClassVar[bool] = True
     #: Extra prediction maps shown as panel columns, key -> column title (e.g. BGMv2's error map).
     panel_maps: ClassVar[Mapping[str, str]] = {}
 
@@ -222,7 +226,23 @@ class MattingMethod(LightningModule):
         optimizer = self.optimizer_factory(params=self.parameter_groups())
         if self.scheduler_factory is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": self.scheduler_factory(optimizer=optimizer)}
+        scheduler = self.scheduler_factory(optimizer=optimizer, **self._run_length())
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+    def _run_length(self) -> dict[str, int]:
+        """A per-epoch schedule over the whole run (`CosineAnnealingLR`) whose config leaves
+        `T_max` out gets the run's `trainer.max_epochs`: a model config never reads run keys,
+        and `trainer.max_epochs=N` on the command line also stretches the schedule."""
+        parameter = inspect.signature(self.scheduler_factory).parameters.get("T_max")
+        if parameter is None or parameter.default is not inspect.Parameter.empty:
+            return {}
+        epochs = self.trainer.max_epochs
+        if epochs is None or epochs < 1:
+            raise ValueError(
+                f"the scheduler spans the run (T_max unset) but trainer.max_epochs={epochs}; "
+                "set trainer.max_epochs or model.scheduler.T_max."
+            )
+        return {"T_max": epochs}
 
     # --- shared evaluation ----------------------------------------------------------------
     def check_batch(self, batch: Batch, keys: Iterable[str] | None = None) -> None:

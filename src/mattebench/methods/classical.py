@@ -3,15 +3,15 @@ the networks: closed-form (Levin et al. 2008), KNN (Chen et al. 2013), large-ker
 2010), random-walk (Grady et al. 2005), learning-based (Zheng & Kambhamettu 2009) and shared
 matting (Gastal & Oliveira 2010).
 
-Nothing is fitted (`train: false` in the configs); `predict` solves each image on CPU workers.
-The solvers cost seconds to minutes per image at full resolution, so they run at a working
-resolution (`max_side`), in parallel processes, each under a time limit: an image over the limit
-is killed and scored on the trimap alone (unknown = 0.5), counted in `test/timeouts` and named
-in a warning, so a sweep never hangs on one image (a solver error, such as conjugate gradients
-not converging, falls back the same way and counts in `test/failures`). The working resolution
-is the method's `InferencePolicy`: the platform downscales image and trimap (a cell that mixes
-labels becomes unknown, so the band only grows), upsamples the alpha and foreground, and copies
-the known trimap pixels at full resolution.
+Nothing is fitted (`trainable = False`: train.py only tests it); `predict` solves each image on
+CPU workers. The solvers cost seconds to minutes per image at full resolution, so they run at a
+working resolution (`max_side`), in parallel processes, each under a time limit: an image over
+the limit is killed and scored on the trimap alone (unknown = 0.5), counted in `test/timeouts`
+and named in a warning, so a sweep never hangs on one image (a solver error, such as conjugate
+gradients not converging, falls back the same way and counts in `test/failures`). The working
+resolution is the method's `InferencePolicy`: the platform downscales image and trimap (a cell
+that mixes labels becomes unknown, so the band only grows), upsamples the alpha and foreground,
+and copies the known trimap pixels at full resolution.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class ClassicalMatting(MattingMethod):
     """
 
     required_keys: ClassVar[tuple[str, ...]] = ("image", "trimap")
+    trainable: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -94,8 +95,8 @@ class ClassicalMatting(MattingMethod):
 
     def configure_optimizers(self) -> Any:
         raise RuntimeError(
-            f"{type(self).__name__} ({self.algorithm}) has nothing to train; run it with "
-            "train=false (the classical_* model configs set it)."
+            f"{type(self).__name__} ({self.algorithm}) has nothing to train (trainable = "
+            "False: train.py only tests it)."
         )
 
     def inference_policy(self) -> InferencePolicy:
@@ -128,7 +129,7 @@ class ClassicalMatting(MattingMethod):
         return {"alpha": alpha, "fgr": fgr}
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:
-        raise RuntimeError(f"{type(self).__name__} has no training loss; run with train=false.")
+        raise RuntimeError(f"{type(self).__name__} has no training loss (trainable = False).")
 
     def _log_costs(self, seconds: list[float], solved: list[Solved]) -> None:
         """`<stage>/seconds_per_image`: the latency of one image (its alpha solve in a worker

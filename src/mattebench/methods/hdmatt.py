@@ -48,7 +48,8 @@ class HDMatt(MattingMethod):
     train_trimap: "dim" (derived from alpha, kernel 1..`trimap_kernel`) or "batch".
     trimap_kernel: largest DIM trimap kernel (30 px).
     eps: Charbonnier epsilon (1e-6).
-    seed: seed of the training patch sampler.
+    seed: seed of the training patch sampler; None: the run's seed (`torch.initial_seed()`,
+        which train.py's seed_everything sets before the method is built).
     fixed_patches: reseed the sampler at every step, so a repeated batch gets the same patches
         and trimaps (overfitting a batch for debugging, like `data.fixed_train`).
     **kwargs: `MattingMethod` arguments (optimizer, scheduler, lr, ...).
@@ -68,7 +69,7 @@ class HDMatt(MattingMethod):
         train_trimap: str = "dim",
         trimap_kernel: int = 30,
         eps: float = 1e-6,
-        seed: int = 0,
+        seed: int | None = None,
         fixed_patches: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -81,8 +82,9 @@ class HDMatt(MattingMethod):
         self.crop_sizes = tuple(crop_sizes)
         self.train_candidates, self.train_trimap = train_candidates, train_trimap
         self.trimap_kernel, self.eps = trimap_kernel, eps
-        self.seed, self.fixed_patches = seed, fixed_patches
-        self.generator = torch.Generator().manual_seed(seed)
+        self.seed = torch.initial_seed() if seed is None else seed
+        self.fixed_patches = fixed_patches
+        self.generator = torch.Generator().manual_seed(self.seed)
 
     # The patch sampler's draws continue across epochs, so a resumed run must continue its
     # stream, not restart it at `seed` (kill + resume = the uninterrupted run).
