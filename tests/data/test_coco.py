@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from mattebench.data import MattingDataModule
+from mattebench.data.samples.coco import KINDS, SPLIT_IDS, coco_scene, image_id, kind_of
 from mattebench.data.sources import (
     COCOPerson,
     DatasetNotFoundError,
@@ -18,7 +19,6 @@ from mattebench.data.sources import (
     ensure_coco_person_sample,
     generate_coco_person_sample,
 )
-from mattebench.data.sources.coco_sample import KINDS, SPLIT_IDS, coco_scene, image_id, kind_of
 from tests.platform.conftest import compose_config
 
 SIZE = (192, 256)

@@ -45,7 +45,7 @@ def test_alpha_encodings_convert_or_fail_naming_the_file(tmp_path):
     with pytest.raises(ImageFormatError, match=r"colour.png is not a matte"):
         read_alpha(tmp_path / "colour.png")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
-    with pytest.raises(CorruptImageError, match="broken.png"):
+    with pytest.raises(CorruptImageError, match=r"broken\.png"):
         read_alpha(tmp_path / "broken.png")
 
 
@@ -68,13 +68,13 @@ def test_the_rgba_rule(tmp_path, depth):
     np.testing.assert_array_equal(read_alpha(opaque_gray), ALPHA)
     opaque_colour = tmp_path / "opaque_colour.png"
     cv2.imwrite(str(opaque_colour), rgba(person, np.full_like(ALPHA, 255).astype(depth) * scale))
-    with pytest.raises(ImageFormatError, match="opaque_colour.png is not a matte"):
+    with pytest.raises(ImageFormatError, match=r"opaque_colour\.png is not a matte"):
         read_matte(opaque_colour)
     # the evaluator reads the same files the same way (as uint8, or unit floats for 16 bit)
     for path in (cutout, opaque_gray):
         got = evaluate_read_matte(path)
         np.testing.assert_allclose(got if got.dtype == np.uint8 else got * 255, ALPHA)
-    with pytest.raises(EvaluationError, match="opaque_colour.png is not a matte"):
+    with pytest.raises(EvaluationError, match=r"opaque_colour\.png is not a matte"):
         evaluate_read_matte(opaque_colour)
 
 

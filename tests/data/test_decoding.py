@@ -48,8 +48,8 @@ def test_a_png_shrinks_to_the_size_its_jpeg_partner_decodes_at(tmp_path, frame):
 
 def test_training_items_read_videomatte_frames_reduced(tmp_path, monkeypatch):
     from mattebench.data import CompositionDataset, bgmv2_augment
+    from mattebench.data.samples import generate_videomatte_sample
     from mattebench.data.sources import BackgroundFolder, VideoMatteFrames
-    from mattebench.data.sources.synthetic import generate_videomatte_sample
 
     root = generate_videomatte_sample(tmp_path / "vm", clips=1, frames=2, size=(288, 384))
     frames = VideoMatteFrames(root, "train").scan()

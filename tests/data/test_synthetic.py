@@ -7,12 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mattebench.data.sources import synthetic
-from mattebench.data.sources.synthetic import (
-    MARKER,
-    ensure_videomatte_sample,
-    generate_videomatte_sample,
-)
+from mattebench.data.samples import videomatte as synthetic
+from mattebench.data.samples.videomatte import ensure_videomatte_sample, generate_videomatte_sample
+from mattebench.data.samples.writing import MARKER
 
 SMALL = {"clips": 2, "frames": 3, "size": (64, 96), "backgrounds": 2, "seed": 5}
 

@@ -1,4 +1,4 @@
-"""Training trimaps from alpha: MODNet's band and DIM's band (HDMatt), known regions agree with alpha."""
+"""Training trimaps from alpha (MODNet's, and DIM's for HDMatt): known regions agree with alpha."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Readers, one per on-disk dataset layout, and generators of small samples in those layouts.
+"""Readers, one per on-disk dataset layout (the generated samples: `mattebench.data.samples`).
 
 Readers touch the disk only in `scan()` or on first use, so Hydra can build them before a
 `*_sample` dataset is generated.
@@ -17,28 +17,10 @@ from mattebench.data.sources.base import (
     Source,
 )
 from mattebench.data.sources.coco import COCOPerson
-from mattebench.data.sources.coco_sample import (
-    ensure_coco_person_sample,
-    generate_coco_person_sample,
-)
 from mattebench.data.sources.composition1k import Composition1K
 from mattebench.data.sources.distinctions import Distinctions646
 from mattebench.data.sources.folders import ForegroundFolders
-from mattebench.data.sources.image_samples import (
-    ensure_aim500_sample,
-    ensure_all,
-    ensure_composition1k_sample,
-    ensure_distinctions646_sample,
-    ensure_folders_sample,
-    ensure_photomatte85_sample,
-    generate_aim500_sample,
-    generate_composition1k_sample,
-    generate_distinctions646_sample,
-    generate_folders_sample,
-    generate_photomatte85_sample,
-)
 from mattebench.data.sources.photomatte import PhotoMatte85
-from mattebench.data.sources.synthetic import ensure_videomatte_sample, generate_videomatte_sample
 from mattebench.data.sources.videomatte import VideoMatteFrames, VideoMatteVideos
 
 __all__ = [
@@ -78,3 +60,31 @@ __all__ = [
     "read_rgba",
     "read_trimap",
 ]
+
+#: The sample generators live in `mattebench.data.samples`; the `*_sample` configs name them
+#: here. Resolved on first use (PEP 562): `data.samples` imports readers from this package.
+_SAMPLES = (
+    "ensure_aim500_sample",
+    "ensure_all",
+    "ensure_coco_person_sample",
+    "ensure_composition1k_sample",
+    "ensure_distinctions646_sample",
+    "ensure_folders_sample",
+    "ensure_photomatte85_sample",
+    "ensure_videomatte_sample",
+    "generate_aim500_sample",
+    "generate_coco_person_sample",
+    "generate_composition1k_sample",
+    "generate_distinctions646_sample",
+    "generate_folders_sample",
+    "generate_photomatte85_sample",
+    "generate_videomatte_sample",
+)
+
+
+def __getattr__(name: str):
+    if name in _SAMPLES:
+        import mattebench.data.samples as samples
+
+        return getattr(samples, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,35 +1,18 @@
-"""A small generated stand-in for VideoMatte240K, in exactly its JPEG frame layout.
+"""The drawn content of every generated sample: person-like figures and indoor-like plates.
 
-None of the real datasets can be downloaded here, so the readers, the datamodule and every
-method are exercised on this sample (the `videomatte_sample` config). It is written as::
-
-    <root>/train/fgr/0000/00000.jpg ...   <root>/train/pha/0000/00000.jpg ...   (clips x frames)
-    <root>/test/fgr/0000/00000.jpg ...    <root>/test/pha/0000/00000.jpg ...
-    <root>/Backgrounds/train/0000.jpg ... <root>/Backgrounds/test/0000.jpg ...  (`backgrounds` each)
-    <root>/.mattebench_sample.json        (the generation parameters; marks a complete copy)
-
-Each clip is a person-like figure (head, hair, shoulders, arms, sometimes a translucent prop)
-moving across the frame, with soft edges and thin semi-transparent hair strands, on a textured
-foreground; backgrounds are textured indoor-like plates of varying size. Generation is
-deterministic in `seed` and atomic: it is written to a temporary sibling folder and renamed into
-place, so an interrupted run never looks like a complete dataset.
+`Actor` is one clip's figure (head, hair, shoulders, arms, sometimes a translucent prop) moving
+on a smooth path, with soft edges and thin semi-transparent hair strands on a textured
+foreground; `plate` is a textured indoor-like background of varying size. Both are deterministic
+in their generator's seed; `figure` and `seeded_plate` draw one from a seed list.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-MARKER = ".mattebench_sample.json"
-VERSION = 2  # bump when the generated images change, so `ensure_*` regenerates old copies
-_JPEG = [cv2.IMWRITE_JPEG_QUALITY, 95]
 _SKIN = np.array(
     [
         [255, 224, 189],
@@ -45,108 +28,6 @@ _HAIR = np.array(
     [[30, 25, 20], [70, 45, 30], [120, 80, 50], [210, 180, 120], [150, 60, 30], [170, 170, 165]],
     np.float64,
 )
-
-
-def generate_videomatte_sample(
-    root: str | Path,
-    clips: int = 4,
-    frames: int = 8,
-    size: tuple[int, int] = (288, 384),
-    backgrounds: int = 12,
-    seed: int = 0,
-) -> Path:
-    """Write the sample (`clips` x `frames` per split, `backgrounds` per split) to `root`.
-
-    `size` is (height, width) of the frames. Replaces an earlier generated copy at `root`; refuses
-    to overwrite a folder that this function did not write.
-    """
-    root = Path(root)
-    params = _params(clips, frames, size, backgrounds, seed)
-    if root.exists() and not (root / MARKER).is_file() and any(root.iterdir()):
-        raise FileExistsError(f"{root} exists and is not a generated sample; not overwriting it")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = root.parent / f".{root.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        for split_id, split in enumerate(("train", "test")):
-            for clip in range(clips):
-                _write_clip(tmp / split, f"{clip:04d}", frames, size, [seed, split_id, clip])
-            folder = tmp / "Backgrounds" / split
-            folder.mkdir(parents=True)
-            for i in range(backgrounds):
-                image = _background(size, np.random.default_rng([seed, split_id, 10_000 + i]))
-                _imwrite(folder / f"{i:04d}.jpg", image)
-        (tmp / MARKER).write_text(json.dumps(params, indent=1) + "\n")
-        _publish(tmp, root, params)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
-
-
-def ensure_videomatte_sample(root: str | Path, **kwargs) -> Path:
-    """Generate the sample at `root` unless a complete copy with the same parameters is there.
-
-    Meant as the datamodule's `sample` callable (called in `prepare_data`, once per node).
-    """
-    root = Path(root)
-    defaults = {"clips": 4, "frames": 8, "size": (288, 384), "backgrounds": 12, "seed": 0}
-    params = _params(**{**defaults, **kwargs})
-    if _marker(root) == params:
-        return root
-    return generate_videomatte_sample(root, **kwargs)
-
-
-def _marker(root: Path) -> dict | None:
-    """The parameters a complete generated copy at `root` was made with, else None."""
-    try:
-        return json.loads((root / MARKER).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _params(clips, frames, size, backgrounds, seed) -> dict:
-    size = [int(s) for s in size]
-    return {
-        "generator": "videomatte_sample",
-        "version": VERSION,
-        "clips": int(clips),
-        "frames": int(frames),
-        "size": size,
-        "backgrounds": int(backgrounds),
-        "seed": int(seed),
-    }
-
-
-def _publish(tmp: Path, root: Path, params: dict) -> None:
-    """Rename the finished copy into place; a concurrent generator may have won the race."""
-    if _marker(root) == params:
-        return
-    old = None
-    if root.exists():  # an earlier generated copy (other parameters), or an empty folder
-        old = root.parent / f".{root.name}.old-{uuid.uuid4().hex[:8]}"
-        root.rename(old)
-    try:
-        tmp.rename(root)
-    except OSError:
-        if _marker(root) != params:
-            raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _imwrite(path: Path, rgb: np.ndarray) -> None:
-    image = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), image, _JPEG):
-        raise OSError(f"cannot write {path}")
-
-
-def _write_clip(split: Path, clip: str, frames: int, size, seed: list[int]) -> None:
-    actor = Actor.random(np.random.default_rng(seed), size)
-    (split / "fgr" / clip).mkdir(parents=True)
-    (split / "pha" / clip).mkdir(parents=True)
-    for t in range(frames):
-        fgr, pha = actor.render(t)
-        _imwrite(split / "fgr" / clip / f"{t:05d}.jpg", fgr)
-        _imwrite(split / "pha" / clip / f"{t:05d}.jpg", pha)
 
 
 @dataclass
@@ -265,7 +146,7 @@ class Actor:
         return _u8(fgr), _u8(alpha * 255)
 
 
-def _background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def plate(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """An indoor-like plate: a gradient wall, furniture boxes, a window, texture and noise."""
     h = int(size[0] * rng.uniform(1.0, 1.5))
     w = int(h * size[1] / size[0] * rng.uniform(0.9, 1.25))
@@ -292,3 +173,13 @@ def _pt(x: float, y: float) -> tuple[int, int]:
 
 def _u8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def figure(size, seed: list[int], t: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(fgr H,W,3, pha H,W) uint8 of a random figure at frame `t`, from a seed list."""
+    return Actor.random(np.random.default_rng(seed), tuple(size)).render(t)
+
+
+def seeded_plate(size, seed: list[int]) -> np.ndarray:
+    """A random indoor-like plate (H,W,3 uint8, at least `size`), from a seed list."""
+    return plate(tuple(size), np.random.default_rng(seed))

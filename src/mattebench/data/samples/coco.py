@@ -5,7 +5,7 @@
     <root>/.mattebench_sample.json          (the generation parameters; marks a complete copy)
 
 Each split holds the scene kinds of `KINDS` in order, `train_repeats` (train) or `val_repeats`
-(val) times. People are `synthetic.py`'s figures composited on its indoor plates; each person
+(val) times. People are `figures.py`'s figures composited on its indoor plates; each person
 is one annotation with COCO polygons (`iscrowd=0`, outer contours of the drawn region, later
 people occluding earlier ones), a group of small people is one crowd annotation (`iscrowd=1`,
 uncompressed column-major RLE, as COCO stores crowds), and a chair (category 62) is a polygon.
@@ -21,14 +21,17 @@ other `*_sample` generators; `ensure_coco_person_sample` is the `coco_person_sam
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from mattebench.data.compose import composite, cover_crop
-from mattebench.data.sources.image_samples import _ensure, _generate, _jpg, _params, _plate
-from mattebench.data.sources.synthetic import Actor
+from mattebench.data.samples.figures import Actor, seeded_plate
+from mattebench.data.samples.writing import ensure, generate, sample_params, write_jpg
+
+VERSION = 1  # bump when the generated images change
 
 #: kind -> (people, crowd annotation, other category present, person area band, kept by the
 #: default filters). Bands: "mid" is within [0.2, 0.7] of the image, "low"/"high" outside.
@@ -71,7 +74,9 @@ def coco_scene(
     """
     h, w = size
     rng = np.random.default_rng(seed)
-    image = cover_crop(_plate(size, [*np.atleast_1d(seed).tolist(), 1]), (h, w)).astype(np.float32)
+    image = cover_crop(seeded_plate(size, [*np.atleast_1d(seed).tolist(), 1]), (h, w)).astype(
+        np.float32
+    )
     people: list[tuple[np.ndarray, int]] = []
     others: list[tuple[int, np.ndarray]] = []
     drawn_count = [0]
@@ -197,8 +202,9 @@ def generate_coco_person_sample(
     seed: int = 0,
 ) -> Path:
     """COCO 2017 layout with `len(KINDS) * repeats` images per split (see the module doc)."""
-    params = _params(
+    params = sample_params(
         "coco_person_sample",
+        VERSION,
         train_repeats=train_repeats,
         val_repeats=val_repeats,
         size=size,
@@ -213,7 +219,7 @@ def generate_coco_person_sample(
                 iid = image_id(split, i)
                 name = f"{iid:012d}.jpg"
                 image, people, others = coco_scene(kind_of(i), (h, w), [seed, SPLIT_IDS[split], i])
-                _jpg(tmp / f"{split}2017" / name, image)
+                write_jpg(tmp / f"{split}2017" / name, image)
                 images.append(
                     {
                         "license": 1,
@@ -265,8 +271,13 @@ def generate_coco_person_sample(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(data))
 
-    return _generate(root, params, write)
+    return generate(root, params, write)
 
 
 def ensure_coco_person_sample(root: str | Path, **kwargs) -> Path:
-    return _ensure(root, generate_coco_person_sample, "coco_person_sample", kwargs)
+    return ensure(
+        root,
+        generate_coco_person_sample,
+        partial(sample_params, "coco_person_sample", VERSION),
+        kwargs,
+    )
