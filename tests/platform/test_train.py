@@ -43,8 +43,8 @@ TINY = {
     "bgmv2": ["model.net.backbone=mobilenetv2"],
     "modnet": ["model.ref_size=null"],
     "hdmatt": ["model.patch_size=64", "model.margin=16"],
-    "classical": ["model.workers=1", "data.size=64"],
-    "tiramisu": ["data.size=64"],
+    "classical": ["model.workers=1", "model.max_side=64", "data.size=64"],
+    "tiramisu": ["model.max_side=64", "data.size=64"],
 }
 
 
