@@ -7,10 +7,10 @@ of its `required_keys`: image, bgr, trimap, prev_alpha; all in [0, 1]), tensors 
 fgr where predicted), through the same `predict` as training and evaluation, so pre- and
 post-processing (MODNet's [-1, 1] normalisation and padding to a multiple of 32) are inside the
 graph. ONNX uses the TorchScript-based exporter (`dynamo=False`; the dynamo exporter would need
-onnxscript), shapes fixed at the export size except the batch axis. BGMv2's refiner is exported
-in "full" mode (every pixel refined with padded convolutions): the "sampling" and
-"thresholding" modes pick patches with data-dependent top-k / nonzero, which an exported graph
-cannot express with fixed shapes; "full" equals refining all patches (specs/bgmv2.md §1.10).
+onnxscript), shapes fixed at the export size except the batch axis. Before tracing, each method
+puts itself in the state its graph holds (`MattingMethod.prepare_export`): a fixed-shape graph
+cannot pick work by data, so e.g. BGMv2's refiner switches to "full" mode; what that changes is
+logged and recorded in `export.json` (`differs`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from torch import Tensor, nn
 from mattebench.inference.load import load_method
 from mattebench.inference.runner import network_inputs
 from mattebench.methods.base import MattingMethod
-from mattebench.models.bgmv2 import MattingRefine
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +50,13 @@ class PredictModule(nn.Module):
         return tuple(pred[key] for key in ("alpha", "fgr") if key in pred)
 
 
-def exportable(method: MattingMethod) -> PredictModule:
-    """The method in eval mode, BGMv2's refiner switched to "full" (see the module doc)."""
-    net = getattr(method, "net", None)
-    if isinstance(net, MattingRefine) and net.refiner.mode != "full":
-        log.info("BGMv2: exporting refine_mode=full instead of %s.", net.refiner.mode)
-        net.refiner.mode = "full"
-    return PredictModule(method.eval()).eval()
+def exportable(method: MattingMethod) -> tuple[PredictModule, str | None]:
+    """The method as its graph holds it (`prepare_export`), and what that graph computes
+    differently from `infer` (None: nothing)."""
+    differs = method.prepare_export()
+    if differs:
+        log.info("%s is exported with %s.", type(method).__name__, differs)
+    return PredictModule(method).eval(), differs
 
 
 def example_inputs(
@@ -121,7 +120,7 @@ def export(cfg: DictConfig) -> dict:
         raise ValueError(f"formats={list(cfg.formats)}: unknown {unknown}; choose from {FORMATS}.")
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    module = exportable(load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights")))
+    module, differs = exportable(load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights")))
     shape = (cfg.batch_size, cfg.height, cfg.width)
     inputs = example_inputs(module.keys, *shape)
     checks = example_inputs(module.keys, *shape, seed=1)
@@ -132,7 +131,7 @@ def export(cfg: DictConfig) -> dict:
         "onnx": (lambda p: export_onnx(module, inputs, p, cfg.opset), run_onnx, ".onnx"),
         "torchscript": (lambda p: export_torchscript(module, inputs, p), run_torchscript, ".pt"),
     }
-    report = {"inputs": list(module.keys), "shape": list(shape), "formats": {}}
+    report = {"inputs": list(module.keys), "shape": list(shape), "differs": differs, "formats": {}}
     for fmt in cfg.formats:
         save, load, suffix = steps[fmt]
         try:

@@ -18,7 +18,7 @@ ATOL = 1e-4
         ["model=modnet"],
         ["model=modnet_temporal"],
         ["model=bgmv2_base", "model.net.backbone=mobilenetv2"],
-        ["model=bgmv2", "model.net.backbone=mobilenetv2"],  # refine exported in "full" mode
+        ["model=bgmv2_mobilenetv2"],  # refine exported in "full" mode
     ],
 )
 def test_round_trip_matches_pytorch(config, tmp_path, overrides):
@@ -31,12 +31,15 @@ def test_round_trip_matches_pytorch(config, tmp_path, overrides):
         assert max(result["max_abs_diff"].values()) <= ATOL
     outputs = report["formats"]["onnx"]["max_abs_diff"]
     assert set(outputs) == ({"alpha", "fgr"} if "bgmv2" in overrides[0] else {"alpha"})
+    refines = overrides == ["model=bgmv2_mobilenetv2"]
+    assert (report["differs"] is not None) == refines  # what the graph does unlike `infer`
     assert json.loads((tmp_path / "x" / "export.json").read_text()) == report
 
 
-def test_bgmv2_refiner_is_exported_in_full_mode(config, tmp_path):
+def test_bgmv2_declares_its_refiner_is_exported_in_full_mode(config, tmp_path):
     from mattebench.export import exportable
     from mattebench.inference.load import load_method
 
-    cfg = config("model=bgmv2", "model.net.backbone=mobilenetv2", "out=unused", name="export")
-    assert exportable(load_method(cfg.model)).net.refiner.mode == "full"
+    cfg = config("model=bgmv2_mobilenetv2", "out=unused", name="export")
+    module, differs = exportable(load_method(cfg.model))
+    assert module.net.refiner.mode == "full" and differs.startswith('refiner mode "full"')

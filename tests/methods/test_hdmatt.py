@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 import torch
 
@@ -55,10 +56,14 @@ def test_training_loss_samples_patches_and_backpropagates(method):
     method.zero_grad()
 
 
-def test_training_trimap_is_derived_from_alpha(method):
-    trimaps = method._dim_trimaps(batch()["alpha"])
-    assert set(trimaps.unique().tolist()) <= {0.0, 0.5, 1.0}
-    assert (trimaps == 0.5).sum() >= (batch()["trimap"] == 0.5).sum()
+def test_declared_training_trimap_is_dims_recipe_from_alpha(method):
+    """The datamodule draws it per item (`training_trimap`): DIM's band, 1..trimap_kernel px."""
+    recipe = method.training_trimap()
+    alpha = batch()["alpha"][0, 0].numpy()
+    trimap = recipe(alpha, np.random.default_rng(0))
+    assert set(np.unique(trimap).tolist()) <= {0.0, 0.5, 1.0}
+    assert (trimap == 0.5).sum() >= (batch()["trimap"][0, 0] == 0.5).sum().item()
+    assert recipe.keywords == {"kernel_range": (1, method.trimap_kernel)}
 
 
 def test_predict_any_size(method):
@@ -85,17 +90,21 @@ def test_bad_inputs_are_clear_errors(method):
 
 
 def test_resume_continues_the_patch_samplers_stream(method, tmp_path):
-    """The sampler's state goes into the checkpoint and back: after a resume the patches (and
-    DIM trimaps) are the ones the uninterrupted run would have drawn next."""
-    alpha = batch()["alpha"]
-    method._dim_trimaps(alpha)  # an epoch's draws before the checkpoint
+    """The sampler's state goes into the checkpoint and back: after a resume the patches are
+    the ones the uninterrupted run would have drawn next."""
+    b = batch()
+
+    def query(m: HDMatt) -> torch.Tensor:  # where the next query patch is cut (its trimap)
+        return m._sample(b, 0)[0]["trimap"]
+
+    query(method)  # an epoch's draws before the checkpoint
     checkpoint: dict = {}
     method.on_save_checkpoint(checkpoint)
     torch.save(checkpoint, tmp_path / "last.ckpt")
-    uninterrupted = [method._dim_trimaps(alpha) for _ in range(3)]
+    uninterrupted = [query(method) for _ in range(3)]
 
     optimizer = functools.partial(torch.optim.Adam)
     resumed = HDMatt(HDMattNet(), patch_size=64, margin=16, train_candidates=3, optimizer=optimizer)
     resumed.on_load_checkpoint(torch.load(tmp_path / "last.ckpt", weights_only=True))
     for expected in uninterrupted:
-        assert torch.equal(resumed._dim_trimaps(alpha), expected)
+        assert torch.equal(query(resumed), expected)

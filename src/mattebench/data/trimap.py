@@ -30,6 +30,7 @@ This module imports neither Lightning nor Hydra, so model code may use the rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 import cv2
@@ -39,6 +40,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 Trimap = TypeVar("Trimap", Tensor, np.ndarray)
+#: A training-trimap recipe as a method declares it (`MattingMethod.training_trimap`) and the
+#: datamodule applies it to every training item: an (H,W) alpha and the item's generator ->
+#: a {0, 0.5, 1} trimap (`modnet_trimap`, `dim_trimap`).
+TrimapRecipe = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 #: Background below, foreground above these 8-bit levels; unknown between (inclusive).
 BACKGROUND_BELOW, FOREGROUND_ABOVE = 85, 170

@@ -25,6 +25,7 @@ from lightning.pytorch.loggers import WandbLogger
 from torch import Tensor, nn
 from torchvision.utils import save_image
 
+from mattebench.data.trimap import TrimapRecipe
 from mattebench.methods import panels
 from mattebench.methods.clips import ClipFeed, Scored
 from mattebench.methods.policy import InferencePolicy, copy_known, run_at_policy
@@ -40,8 +41,8 @@ KEY_MEANINGS = {
     "bgr": "a clean background plate (background matting: compose foregrounds over backgrounds)",
     "alpha": "the ground-truth alpha",
     "fgr": "the ground-truth foreground colour (matting datasets, not segmentation masks)",
-    "trimap": "a trimap (derived from alpha for validation and test; for training set "
-    "data.train_trimap=modnet)",
+    "trimap": "a trimap (from the test set at validation and test; in training, the recipe "
+    "the method declares in training_trimap(), added by the datamodule that serves it)",
     "prev_alpha": "the previous frame's alpha (set data.prev_alpha={empty_p: 0.3, warp_p: 0.3})",
 }
 #: Batch keys that can be a method's input at evaluation; every other key is ground truth.
@@ -81,6 +82,12 @@ class MattingMethod(LightningModule):
     trainable: ClassVar[bool] = True
     #: Extra prediction maps shown as panel columns, key -> column title (e.g. BGMv2's error map).
     panel_maps: ClassVar[Mapping[str, str]] = {}
+    #: The multiple the network needs its input sides to be (BGMv2's refiner 4, MODNet's
+    #: concatenations 32): the datamodule rounds training crops down to it, and evaluation
+    #: pads inputs up to it (`inference_policy`). One declaration for both.
+    input_multiple: ClassVar[int] = 1
+    #: Input sizes (WxH) the method is meant for: what `mattebench.bench` measures by default.
+    target_sizes: ClassVar[tuple[str, ...]] = ("512x512",)
 
     def __init__(
         self,
@@ -120,8 +127,23 @@ class MattingMethod(LightningModule):
         raise NotImplementedError
 
     def inference_policy(self) -> InferencePolicy:
-        """The resolution the method is evaluated at (see `policy.py`); native by default."""
-        return InferencePolicy()
+        """The resolution the method is evaluated at (see `policy.py`): native by default,
+        padded to `input_multiple`."""
+        return InferencePolicy(multiple=self.input_multiple)
+
+    def training_trimap(self) -> TrimapRecipe | None:
+        """The trimap recipe its training loss needs, `(H,W alpha, rng) -> {0, 0.5, 1}`
+        (`data.trimap.TrimapRecipe`): the datamodule adds it to every training item.
+        None (default): training items carry no trimap."""
+        return None
+
+    def prepare_export(self) -> str | None:
+        """Puts the method in the state its exported graph holds (eval mode) and says what that
+        graph computes differently from `infer`, or None. An exported graph has fixed shapes,
+        so data-dependent work (BGMv2's patch selection) must switch to a fixed-shape
+        equivalent here; `export.py` and the benchmark's ONNX rows call it."""
+        self.eval()
+        return None
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:
         """Loss terms of one training batch; `loss` is the one optimised."""
@@ -194,6 +216,7 @@ class MattingMethod(LightningModule):
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         self.check_batch(batch, self.training_inputs())
+        self.check_multiple(batch)
         losses = self.training_loss(batch)
         size = len(batch["image"])
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=size)
@@ -253,6 +276,17 @@ class MattingMethod(LightningModule):
                 f"{type(self).__name__} needs batch key(s) {needs}, but the batch has only "
                 f"{sorted(k for k in batch if k != 'meta')}. Choose a data config that "
                 "provides them."
+            )
+
+    def check_multiple(self, batch: Batch) -> None:
+        """Training crops must have sides that are multiples of `input_multiple`."""
+        h, w = batch["image"].shape[-2:]
+        if h % self.input_multiple or w % self.input_multiple:
+            raise ValueError(
+                f"{type(self).__name__} needs training crops whose sides are multiples of "
+                f"{self.input_multiple} (its input_multiple), got {h}x{w}. The datamodule rounds "
+                "its crops to it when it serves the method (trainer.fit does; feeding batches "
+                "yourself, call datamodule.configure_for(method))."
             )
 
     def _evaluate(self, batch: Batch, batch_idx: int, stage: str) -> None:

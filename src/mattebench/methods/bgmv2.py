@@ -4,9 +4,10 @@ One method for both training stages: `net` is a `MattingBase` (stage 1, `model=b
 a `MattingRefine` (stage 2, `model=bgmv2`, usually initialised from a stage-1 checkpoint or an
 official release through `init_weights`).
 
-Evaluation runs at full resolution (padded to a multiple of 4, as the refiner needs); the
-refine network's `backbone_scale` and refined pixels are chosen by the input size
-(`eval_sizes`, the official HD / 4K settings, specs/bgmv2.md §1.9 and Table 1).
+Training crops and evaluation inputs have sides that are multiples of 4, as the refiner needs
+(`input_multiple`). Evaluation runs at full resolution; the refine network's `backbone_scale`
+and refined pixels are chosen by the input size (`eval_sizes`, the official HD / 4K settings,
+specs/bgmv2.md §1.9 and Table 1). Exported graphs refine in "full" mode (`prepare_export`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class BGMv2(MattingMethod):
     required_keys: ClassVar[tuple[str, ...]] = ("image", "bgr", "alpha", "fgr")
     #: The coarse pass's error map and, for the refine stage, the patches the refiner re-predicted.
     panel_maps: ClassVar[dict[str, str]] = {"err": "predicted error", "ref": "refined patches"}
+    #: The refiner works on 4x4 patches of the full-resolution input (official train_refine.py
+    #: crops to multiples of 4).
+    input_multiple: ClassVar[int] = 4
+    #: HD video and 4K, the paper's two targets (Table 1), and a small size.
+    target_sizes: ClassVar[tuple[str, ...]] = ("512x512", "1920x1080", "3840x2160")
 
     def __init__(
         self,
@@ -82,7 +88,17 @@ class BGMv2(MattingMethod):
 
     def inference_policy(self) -> InferencePolicy:
         settings = [{EVAL_SETTINGS[k]: v for k, v in entry.items()} for entry in self.eval_sizes]
-        return InferencePolicy(multiple=4, net_settings=settings)
+        return InferencePolicy(multiple=self.input_multiple, net_settings=settings)
+
+    def prepare_export(self) -> str | None:
+        """The refiner in "full" mode: "sampling" and "thresholding" pick patches with
+        data-dependent top-k / nonzero, which a fixed-shape graph cannot express; "full"
+        refines every patch (specs/bgmv2.md §1.10), the same alpha where all are picked."""
+        self.eval()
+        if not self.refines or self.net.refiner.mode == "full":
+            return None
+        mode, self.net.refiner.mode = self.net.refiner.mode, "full"
+        return f'refiner mode "full" instead of "{mode}" (every patch refined)'
 
     @property
     def refines(self) -> bool:

@@ -7,22 +7,22 @@ top-K. The loss is DIM's, masked by the blending weights. Inference cuts any ima
 overlapping query patches, builds the context pool from the whole image and stitches
 (`models.hdmatt.stitch`).
 
-The shared datamodule gives training items without a trimap (only `data.train_trimap=modnet`
-adds one); by default (`train_trimap="dim"`) the method derives DIM's trimap from the alpha with
-a random 1–30 px kernel; `"batch"` uses the batch's `trimap`.
+Its training trimap is declared (`training_trimap`): DIM's recipe from the alpha with a random
+1–30 px kernel (`train_trimap="dim"`, `data.trimap.dim_trimap`), or MODNet's (`"modnet"`); the
+datamodule adds it to every training item, drawn with the item's generator.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from mattebench.data.trimap import dim_trimap, unknown_mask
+from mattebench.data.trimap import dim_trimap, modnet_trimap, unknown_mask
 from mattebench.losses.hdmatt import dim_loss
-from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.methods.base import Batch, MattingMethod, Prediction, TrimapRecipe
 from mattebench.models.hdmatt import ContextPool, border_weights, predict_image
 from mattebench.models.hdmatt import HDMatt as HDMattNet
 from mattebench.models.hdmatt.crops import (
@@ -33,7 +33,8 @@ from mattebench.models.hdmatt.crops import (
     resize,
 )
 
-TRAIN_TRIMAPS = ("dim", "batch")
+#: `train_trimap` -> its recipe (`data.trimap`).
+TRAIN_TRIMAPS = {"dim": dim_trimap, "modnet": modnet_trimap}
 
 
 class HDMatt(MattingMethod):
@@ -45,7 +46,7 @@ class HDMatt(MattingMethod):
     patch_batch: query/context patches per forward pass at inference (memory bound).
     crop_sizes: training crop sides before resizing to `patch_size` (DIM's 320/480/640).
     train_candidates: N context candidates per training query (6, a choice); CPC keeps top-K.
-    train_trimap: "dim" (derived from alpha, kernel 1..`trimap_kernel`) or "batch".
+    train_trimap: the training trimap recipe: "dim" (kernel 1..`trimap_kernel`) or "modnet".
     trimap_kernel: largest DIM trimap kernel (30 px).
     eps: Charbonnier epsilon (1e-6).
     seed: seed of the training patch sampler; None: the run's seed (`torch.initial_seed()`,
@@ -77,7 +78,9 @@ class HDMatt(MattingMethod):
         if patch_size % net.stride:
             raise ValueError(f"patch_size must be a multiple of {net.stride}, got {patch_size}")
         if train_trimap not in TRAIN_TRIMAPS:
-            raise ValueError(f"train_trimap must be one of {TRAIN_TRIMAPS}, got {train_trimap!r}")
+            raise ValueError(
+                f"train_trimap must be one of {sorted(TRAIN_TRIMAPS)}, got {train_trimap!r}"
+            )
         self.patch_size, self.margin, self.patch_batch = patch_size, margin, patch_batch
         self.crop_sizes = tuple(crop_sizes)
         self.train_candidates, self.train_trimap = train_candidates, train_trimap
@@ -98,9 +101,6 @@ class HDMatt(MattingMethod):
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         if self.fixed_patches:
             self.generator.manual_seed(self.seed)
-        if self.train_trimap == "dim":
-            self.check_batch(batch, ("image", "alpha", *self.training_keys))
-            batch = {**batch, "trimap": self._dim_trimaps(batch["alpha"])}
         return super().training_step(batch, batch_idx)
 
     def predict(self, batch: Batch) -> Prediction:
@@ -143,13 +143,11 @@ class HDMatt(MattingMethod):
         )  # fmt: skip
         return query, tuple(self.net.encode_pool(ctx_image, ctx_trimap))
 
-    def _dim_trimaps(self, alpha: Tensor) -> Tensor:
-        kernels = torch.randint(1, self.trimap_kernel + 1, (len(alpha),), generator=self.generator)
-        trimaps = [
-            dim_trimap(a[0].float().cpu().numpy(), kernel=int(k))
-            for a, k in zip(alpha, kernels, strict=True)
-        ]
-        return torch.from_numpy(np.stack(trimaps)[:, None]).to(alpha)
+    def training_trimap(self) -> TrimapRecipe:
+        recipe = TRAIN_TRIMAPS[self.train_trimap]
+        if recipe is dim_trimap:
+            return partial(dim_trimap, kernel_range=(1, self.trimap_kernel))
+        return recipe
 
 
 def check_trimap(trimap: Tensor, image: Tensor) -> Tensor:

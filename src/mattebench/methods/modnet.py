@@ -2,9 +2,11 @@
 input is RGB + the previous frame's alpha (the Huawei Cloud portrait-matting write-up).
 
 Training follows the official `supervised_training_iter` (specs/modnet.md §2.1): the network
-sees the image normalised to [-1, 1], the loss needs the MODNet training trimap
-(`data.train_trimap=modnet`). Evaluation applies the official demo's resize rule (`ref_size`,
-a declared `InferencePolicy`); `predict` itself pads any size to a multiple of 32 and crops back.
+sees the image normalised to [-1, 1], the loss needs the MODNet training trimap (declared in
+`training_trimap`, added to training items by the datamodule) and crops whose sides are
+multiples of 32 (`input_multiple`, to which the datamodule rounds its crops). Evaluation applies
+the official demo's resize rule (`ref_size`, a declared `InferencePolicy`); `predict` itself pads
+any size to a multiple of 32 and crops back, so an exported graph takes any size too.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
+from mattebench.data.trimap import modnet_trimap
 from mattebench.losses.modnet import soc_loss, supervised_loss
-from mattebench.methods.base import Batch, MattingMethod, Prediction
+from mattebench.methods.base import Batch, MattingMethod, Prediction, TrimapRecipe
 from mattebench.methods.policy import InferencePolicy
 from mattebench.models import modnet as modnet_models
-
-#: MODNet's concatenations need sides divisible by 32 (official issues #85, #160).
-STRIDE = 32
 
 
 class MODNet(MattingMethod):
@@ -45,6 +45,8 @@ class MODNet(MattingMethod):
 
     required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
     training_keys: ClassVar[tuple[str, ...]] = ("trimap",)
+    #: MODNet's concatenations need sides divisible by 32 (official issues #85, #160).
+    input_multiple: ClassVar[int] = 32
 
     def __init__(
         self,
@@ -72,11 +74,13 @@ class MODNet(MattingMethod):
             )
 
     def inference_policy(self) -> InferencePolicy:
-        if self.ref_size is None:
-            return InferencePolicy(mode="area")
+        size = partial(modnet_models.inference_size, ref_size=self.ref_size)
         return InferencePolicy(
-            size=partial(modnet_models.inference_size, ref_size=self.ref_size), mode="area"
+            size=None if self.ref_size is None else size, mode="area", multiple=self.input_multiple
         )
+
+    def training_trimap(self) -> TrimapRecipe | None:
+        return modnet_trimap
 
     def network_input(self, batch: Batch) -> Tensor:
         """RGB normalised to [-1, 1] (the official demos' Normalize(0.5, 0.5)), plus the
@@ -89,7 +93,6 @@ class MODNet(MattingMethod):
         return {"alpha": matte}
 
     def training_loss(self, batch: Batch) -> dict[str, Tensor]:
-        batch = _crop_to_multiple(batch, STRIDE)
         x = self.network_input(batch)
         semantic, detail, matte = self.net(x, inference=False)
         return supervised_loss(
@@ -128,6 +131,10 @@ class MODNetSOC(MODNet):
         """Unlabelled frames: the network input only."""
         return ("image", "prev_alpha") if self.temporal else ("image",)
 
+    def training_trimap(self) -> TrimapRecipe | None:
+        """None: SOC reads no label, not even a trimap."""
+        return None
+
     def on_train_epoch_start(self) -> None:
         self.backup = _FrozenCopy(self.net)
 
@@ -135,7 +142,6 @@ class MODNetSOC(MODNet):
         if self.backup is None:
             self.backup = _FrozenCopy(self.net)
         self.net.freeze_norm()
-        batch = _crop_to_multiple(batch, STRIDE)
         x = self.network_input(batch)
         semantic, detail, matte = self.net(x, inference=False)
         _, backup_detail, backup_matte = self.backup(x)
@@ -152,18 +158,3 @@ class _FrozenCopy:
     @torch.no_grad()
     def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         return self.net(x, inference=False)
-
-
-def _crop_to_multiple(batch: Batch, multiple: int) -> Batch:
-    """Training crops of the shared datamodule can have any size: keep the largest top-left
-    region whose sides are multiples of `multiple` (the loss covers that region only)."""
-    h, w = batch["image"].shape[-2:]
-    h, w = h - h % multiple, w - w % multiple
-    if h == 0 or w == 0:
-        raise ValueError(
-            f"MODNet needs training crops of at least {multiple}x{multiple}, got "
-            f"{tuple(batch['image'].shape[-2:])}; raise data.size or data.batch_augment.crop_scale."
-        )
-    return {
-        k: v[..., :h, :w] if isinstance(v, Tensor) and v.ndim == 4 else v for k, v in batch.items()
-    }
