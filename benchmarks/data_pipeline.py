@@ -40,8 +40,8 @@ import numpy as np
 import torch
 
 from mattebench.data import BatchAugment, CompositionDataset, bgmv2_augment, collate
-from mattebench.data.sources import BackgroundFolder, VideoMatteFrames, ensure_videomatte_sample
 from mattebench.data.decode import decode_at_least
+from mattebench.data.sources import BackgroundFolder, VideoMatteFrames, ensure_videomatte_sample
 from mattebench.data.transforms import seed_pipeline
 
 
@@ -63,12 +63,12 @@ class Ours:
         self.backgrounds = BackgroundFolder(root / "Backgrounds" / "train").scan()
         self.augment = bgmv2_augment(size)
         self.dataset = CompositionDataset(
-            self.foregrounds, self.backgrounds, self.augment, size, train=True, seed=0
+            self.foregrounds, self.backgrounds, self.augment, size, seed=0
         )
         self.parts = {  # each training pipeline split into its geometry and the rest
             job: (A.Compose(pipeline.transforms[:1]), A.Compose(pipeline.transforms[1:]))
-            for (job, train), pipeline in self.augment.pipelines.items()
-            if train and job != "natural"
+            for job, pipeline in self.augment.pipelines.items()
+            if job != "natural"
         }
 
     def __len__(self) -> int:

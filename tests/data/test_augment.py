@@ -34,7 +34,7 @@ def test_fgr_and_pha_share_geometry(seed, blur):
     filters = {"blur_p": 1.0, "sharpen_p": 1.0} if blur else NO_FILTERS
     augment = bgmv2_augment(128, **filters)
     rng = np.random.default_rng(seed)
-    out_fgr, out_pha = augment.foreground(fgr, pha, 128, rng, train=True)
+    out_fgr, out_pha = augment.foreground(fgr, pha, 128, rng)
     assert out_fgr.shape == (128, 128, 3) and out_pha.shape == (128, 128)
     assert out_fgr.dtype == out_pha.dtype == np.float32
     inside, outside = out_pha > 0.99, out_pha < 0.01
@@ -47,7 +47,7 @@ def test_fgr_and_pha_share_geometry(seed, blur):
 def test_previous_alpha_gets_the_foregrounds_geometry():
     """`prev_pha` is an extra target of the foreground pipeline: the same warp, flip, filters."""
     fgr, pha = square_sample()
-    pipeline = bgmv2_augment(96, blur_p=0.5, sharpen_p=0.5).pipelines[("foreground", True)]
+    pipeline = bgmv2_augment(96, blur_p=0.5, sharpen_p=0.5).pipelines["foreground"]
     for seed in range(10):
         seed_pipeline(pipeline, seed)
         out = pipeline(image=fgr, mask=pha, prev_pha=pha.copy())
@@ -69,8 +69,9 @@ def test_scale_one_is_bgmv2s_resize_and_centre_crop():
     y, x = np.mgrid[0:200, 0:300]
     image = np.stack([x * 255 / 299, y * 255 / 199, (x + y) % 256], -1).astype(np.uint8)
     still = {"degrees": (0, 0), "translate": (0, 0), "shear": (0, 0)}
-    augment = bgmv2_augment(100, val_fgr_scale=(1, 1), **still)
-    out, _ = augment.foreground(image, image[..., 0], 100, np.random.default_rng(0), train=False)
+    plain = {"flip_p": 0.0, "blur_p": 0.0, "sharpen_p": 0.0, "jitter": (0, 0, 0, 0)}
+    augment = bgmv2_augment(100, fgr_scale=(1, 1), **still, **plain)
+    out, _ = augment.foreground(image, image[..., 0], 100, np.random.default_rng(0))
     expected = cv2.resize(image, (150, 100), interpolation=cv2.INTER_LINEAR)[:, 25:125]
     np.testing.assert_allclose(out[..., :2] * 255, expected[..., :2], atol=1.5)
 
@@ -80,7 +81,7 @@ def test_background_scale_of_at_least_one_covers_the_crop():
     augment = bgmv2_augment(64, **still, jitter=(0, 0, 0, 0), **NO_FILTERS)
     plate = np.full((90, 400, 3), 128, np.uint8)
     for seed in range(20):  # (rotation and translation may uncover a strip, as in BGMv2)
-        out = augment.background(plate, 64, np.random.default_rng(seed), train=True)
+        out = augment.background(plate, 64, np.random.default_rng(seed))
         assert out.min() > 0.49
 
 
@@ -105,7 +106,7 @@ def test_a_pipeline_of_the_wrong_size_is_a_clear_error():
 
 def test_a_missing_pipeline_is_a_clear_error():
     augment = bgmv2_augment(32)
-    augment.pipelines[("natural", True)] = None
+    augment.pipelines["natural"] = None
     with pytest.raises(ValueError, match=r"data\.sample_augment\.natural"):
         augment.natural(*square_sample(), 32, np.random.default_rng(0))
 

@@ -33,7 +33,7 @@ def sample_augment(*overrides: str) -> PerSampleAugment:
 
 
 def names(augment: PerSampleAugment, job: str) -> list[type]:
-    return [type(t) for t in augment.pipelines[(job, True)].transforms]
+    return [type(t) for t in augment.pipelines[job].transforms]
 
 
 def test_an_experiment_file_swaps_one_transform(tmp_path: Path):
@@ -47,7 +47,7 @@ def test_an_experiment_file_swaps_one_transform(tmp_path: Path):
         A.ColorJitter,
     ]
     assert BoxBlur in names(augment, "background")  # the plate keeps BGMv2's blur
-    pipeline = augment.pipelines[("foreground", True)]
+    pipeline = augment.pipelines["foreground"]
     assert pipeline.transforms[2].blur_limit == (3, 7) and pipeline.transforms[2].p == 0.1
     fgr = np.zeros((60, 80, 3), np.uint8)
     out = augment.foreground(fgr, fgr[..., 0], 48, np.random.default_rng(0))
@@ -68,7 +68,7 @@ def test_modnet_models_bring_modnets_pipelines():
         augment = sample_augment(f"model={model}")
         assert names(augment, "foreground")[0] is A.Sequential
         assert BoxBlur not in names(augment, "foreground")
-    pipeline = augment.pipelines[("foreground", True)]
+    pipeline = augment.pipelines["foreground"]
     pha = np.random.default_rng(0).integers(0, 256, (60, 80), dtype=np.uint8)
     out = pipeline(image=np.zeros((60, 80, 3), np.uint8), mask=pha, prev_pha=pha.copy())
     np.testing.assert_array_equal(out["prev_pha"], out["mask"])  # one geometry through Sequential

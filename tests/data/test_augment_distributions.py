@@ -93,7 +93,7 @@ def bgmv2() -> PerSampleAugment:
 
 @pytest.mark.parametrize(("job", "scale"), [("foreground", (0.4, 1.0)), ("background", (1.0, 2.0))])
 def test_bgmv2_affine_matches_torchvision_random_affine(bgmv2, job, scale):
-    draws = foreground(bgmv2.pipelines[(job, True)])
+    draws = foreground(bgmv2.pipelines[job])
     ours = [d["AffineAndResize"]["affine"] for d in draws]
     official = official_affine(scale)
     for key, values in official.items():
@@ -103,7 +103,7 @@ def test_bgmv2_affine_matches_torchvision_random_affine(bgmv2, job, scale):
 
 def test_bgmv2_flip_blur_sharpen_rates_and_blur_radius(bgmv2):
     for job in ("foreground", "background"):
-        draws = foreground(bgmv2.pipelines[(job, True)])
+        draws = foreground(bgmv2.pipelines[job])
         assert_rate(sum("HorizontalFlip" in d for d in draws), N, 0.5, f"{job} flip")
         assert_rate(sum("BoxBlur" in d for d in draws), N, 0.1, f"{job} blur")
         assert_rate(sum("Sharpen" in d for d in draws), N, 0.1, f"{job} sharpen")
@@ -114,14 +114,14 @@ def test_bgmv2_flip_blur_sharpen_rates_and_blur_radius(bgmv2):
 
 
 def test_bgmv2_sharpen_is_pils_kernel(bgmv2):
-    draws = foreground(bgmv2.pipelines[("foreground", True)], n=200)
+    draws = foreground(bgmv2.pipelines["foreground"], n=200)
     kernel = next(d["Sharpen"]["sharpening_matrix"] for d in draws if "Sharpen" in d)
     pil = np.array([[-2, -2, -2], [-2, 32, -2], [-2, -2, -2]]) / 16  # ImageFilter.SHARPEN
     np.testing.assert_allclose(kernel, pil, atol=1e-6)
 
 
 def test_bgmv2_jitter_matches_torchvision_color_jitter(bgmv2):
-    draws = foreground(bgmv2.pipelines[("foreground", True)])
+    draws = foreground(bgmv2.pipelines["foreground"])
     ours = [d["ColorJitter"] for d in draws]
     assert len(ours) == N  # always, on the foreground colour
     torch.manual_seed(0)
@@ -136,7 +136,7 @@ def test_bgmv2_jitter_matches_torchvision_color_jitter(bgmv2):
 def test_bgmv2_colour_jitter_leaves_the_alpha_alone(bgmv2):
     """Jitter on the foreground colour only (PairApplyOnlyAtIndices([1], ColorJitter)): the
     alpha comes out the same with the (last) jitter transform and without it."""
-    pipeline = bgmv2.pipelines[("foreground", True)]
+    pipeline = bgmv2.pipelines["foreground"]
     assert type(pipeline.transforms[-1]).__name__ == "ColorJitter"
     unjittered = A.Compose(pipeline.transforms[:-1])
     rng = np.random.default_rng(0)
@@ -151,14 +151,6 @@ def test_bgmv2_colour_jitter_leaves_the_alpha_alone(bgmv2):
         assert not np.array_equal(a["image"], b["image"])
 
 
-def test_bgmv2_validation_is_the_affine_alone(bgmv2):
-    val = bgmv2.pipelines[("foreground", False)]
-    assert [type(t).__name__ for t in val.transforms] == ["AffineAndResize"]
-    draws = foreground(val, n=1000)
-    scales = [d["AffineAndResize"]["affine"]["scale"] for d in draws]
-    assert_same_distribution(scales, official_affine((0.3, 1.0), 1000)["scale"], "val scale")
-
-
 def test_the_python_recipe_is_the_configs_recipe(bgmv2):
     """`bgmv2_augment` (for code without Hydra) builds the pipelines the YAML declares."""
     python = bgmv2_augment(SIZE)
@@ -169,7 +161,7 @@ def test_the_python_recipe_is_the_configs_recipe(bgmv2):
 def test_modnet_rescales_384_to_768_then_crops_512():
     """specs/modnet.md §2.2 at 512: shorter side uniform in [384, 768], one 512² crop, flip."""
     augment = recipe("data=videomatte_sample", "model=modnet")
-    draws = foreground(augment.pipelines[("foreground", True)])
+    draws = foreground(augment.pipelines["foreground"])
     factors = np.array([d["RandomScale"]["scale"] for d in draws])
     rng = np.random.default_rng(0)
     assert_same_distribution(384 + 384 * (factors - 0.75) / 0.75, rng.uniform(384, 768, N), "side")
@@ -186,12 +178,6 @@ def test_modnet_rescales_384_to_768_then_crops_512():
     assert [x.shape[:2] for x in out] == [(SIZE, SIZE)] * 3
 
 
-def test_modnet_keeps_the_shared_evaluation_pipelines(bgmv2):
-    modnet = recipe("data=videomatte_sample", "model=modnet")
-    for job in ("foreground", "background"):
-        assert repr(modnet.pipelines[(job, False)]) == repr(bgmv2.pipelines[(job, False)])
-
-
 def test_hdmatt_trains_on_dim_crops_with_flips():
     """HDMatt (DIM's recipe, specs/hdmatt.md §3): crops of 320, 480 or 640 alike, then the
     data config's flip at p 0.5."""
@@ -200,5 +186,5 @@ def test_hdmatt_trains_on_dim_crops_with_flips():
     counts = [sizes.count(s) for s in (320, 480, 640)]
     assert sum(counts) == N and stats.chisquare(counts).pvalue > 1e-3
     augment = recipe("data=composition1k_sample", "model=hdmatt")
-    draws = foreground(augment.pipelines[("foreground", True)], n=1000)
+    draws = foreground(augment.pipelines["foreground"], n=1000)
     assert_rate(sum("HorizontalFlip" in d for d in draws), 1000, 0.5, "flip")

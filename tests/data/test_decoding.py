@@ -63,7 +63,6 @@ def test_training_items_read_videomatte_frames_reduced(tmp_path, monkeypatch):
         return item
 
     monkeypatch.setattr(VideoMatteFrames, "__getitem__", spy)
-    for train in (True, False):
-        data = CompositionDataset(frames, backgrounds, bgmv2_augment(64), 64, train=train)
-        assert data[0]["alpha"].shape == (1, 64, 64)
-    assert seen == [(72, 96), (288, 384)]  # training: 1/4 (short side 72 >= 64); evaluation: full
+    data = CompositionDataset(frames, backgrounds, bgmv2_augment(64), 64)
+    assert data[0]["alpha"].shape == (1, 64, 64)
+    assert seen == [(72, 96)]  # 1/4 of 288x384: the short side 72 is still >= 64

@@ -300,7 +300,7 @@ def test_datamodule_tests_on_aim500_with_its_own_trimaps_at_native_size(samples,
 
 
 def test_natural_images_cannot_be_trained_on(samples):
-    dataset = CompositionDataset(AIM500(samples["aim500"]), None, bgmv2_augment(64), 64, True)
+    dataset = CompositionDataset(AIM500(samples["aim500"]), None, bgmv2_augment(64), 64)
     with pytest.raises(ValueError, match="no foreground colour"):
         dataset[0]
 
@@ -329,7 +329,7 @@ def test_skip_policy_skips_and_counts_a_corrupt_training_file(samples, tmp_path)
     assert len(replaced) == 1 and replaced[0]["id"] != "person_003"
     assert dm.datasets["train"].skipped == list(dm.skipped)
     # the replacement is deterministic
-    again = CompositionDataset(dm.train, backgrounds, bgmv2_augment(64), 64, True, corrupt="skip")
+    again = CompositionDataset(dm.train, backgrounds, bgmv2_augment(64), 64, corrupt="skip")
     with pytest.warns(CorruptImageWarning):
         first = again[3]["meta"]["id"]
     assert again[3]["meta"]["id"] == first

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mattebench.data.temporal import PreviousAlpha, previous_alpha, random_warp
+from mattebench.data.temporal import PreviousAlpha, random_warp
 
 
 def blob(size: int = 96) -> np.ndarray:
@@ -20,7 +20,8 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 def test_empty_probability_is_honoured():
     rng = np.random.default_rng(0)
     alpha = blob()
-    outs = [previous_alpha(alpha, alpha, rng, empty_p=0.3, warp_p=0.5) for _ in range(2000)]
+    perturb = PreviousAlpha(empty_p=0.3, warp_p=0.5)
+    outs = [perturb(alpha, alpha, rng) for _ in range(2000)]
     empty = np.mean([not o.any() for o in outs])
     assert abs(empty - 0.3) < 0.04
     assert all(o.shape == alpha.shape and o.dtype == np.float32 for o in outs)

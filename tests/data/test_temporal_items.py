@@ -13,7 +13,7 @@ def dataset(sources, **kwargs) -> CompositionDataset:
     foregrounds.scan()
     backgrounds.scan()
     return CompositionDataset(
-        foregrounds, backgrounds, bgmv2_augment(64), 64, train=True, seed=5, fixed=True, **kwargs
+        foregrounds, backgrounds, bgmv2_augment(64), 64, seed=5, fixed=True, **kwargs
     )
 
 
@@ -22,11 +22,11 @@ def test_prev_alpha_is_the_previous_frame_under_the_same_geometry(sources):
     clip = next(iter(data.foregrounds.by_clip.values()))
     i = clip[3]
     item = data[i]
-    with decode_at_least(data.augment.min_source_side("foreground", True)):  # as training reads
+    with decode_at_least(data.augment.min_source_side("foreground")):  # as training reads
         prev = data.foregrounds[i - 1]
     replay = np.random.default_rng([5, i])  # the fixed per-sample generator of item i,
     replay.integers(len(data.backgrounds))  # after its draw of a background
-    expected = data.augment.foreground(prev.fgr, prev.pha, 64, replay, True)[1]
+    expected = data.augment.foreground(prev.fgr, prev.pha, 64, replay)[1]
     torch.testing.assert_close(item["prev_alpha"][0], torch.from_numpy(expected))
     assert not torch.equal(item["prev_alpha"], item["alpha"])  # the figure moves
 

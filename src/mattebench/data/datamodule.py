@@ -200,7 +200,6 @@ class MattingDataModule(LightningDataModule):
             self.train_backgrounds,
             self.sample_augment,
             self.size,
-            train=True,
             seed=_derive(self.seed, 1),  # items are seeded by (seed, epoch, index): see sampling
             fixed=self.fixed_train,
             corrupt=self.corrupt,

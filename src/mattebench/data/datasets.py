@@ -21,7 +21,7 @@ from mattebench.data.decode import CorruptImageError, decode_at_least
 from mattebench.data.sample_augment import PerSampleAugment
 from mattebench.data.sources.base import Background, Foreground
 from mattebench.data.temporal import PreviousAlpha
-from mattebench.data.trimap import modnet_trimap, trimap_from_alpha
+from mattebench.data.trimap import modnet_trimap
 
 
 class CompositionDataset(Dataset):
@@ -31,18 +31,15 @@ class CompositionDataset(Dataset):
     generator seeded by `(seed, epoch, i)` — the sampler (`sampling.EpochSampler`) gives each
     index as an `(epoch, k)` pair — so the stream does not depend on the number of workers and a
     resumed run draws what an uninterrupted one would; with `fixed=True` from `(seed, i)`, so
-    sample `i` repeats exactly every epoch (to overfit a batch). Evaluation (`train=False`):
-    background `i % len(backgrounds)` — BGMv2's `ZipDataset` pairing — and the validation
-    affine drawn from a generator seeded by `(seed, i)`, so every run and every method sees the
-    same images; a BGMv2-protocol `trimap` is added. (The datamodule validates and tests on
-    built test sets, `mattebench.testsets`, not on this dataset.)
+    sample `i` repeats exactly every epoch (to overfit a batch). It serves training only:
+    validation and test read built test sets (`mattebench.testsets`).
 
     `corrupt="skip"`: during training, a foreground or background that cannot be decoded
     (`CorruptImageError`) is replaced by another one drawn deterministically from `(seed, index,
     attempt)`, with a warning naming the file (once per file and process); the files are in
     `self.skipped` (this process) and in the item's `meta["skipped"]` (so that the datamodule can
     count them across workers). After `max_skips` corrupt draws in a row the error is raised.
-    `"raise"` (default), and evaluation always, raise the error, which names the file.
+    `"raise"` (default) raises the error, which names the file.
 
     `prev_alpha` (a `temporal.PreviousAlpha`): composed items also get `prev_alpha`, the
     previous frame's alpha as the model would see it — the real previous frame of the clip when
@@ -59,8 +56,8 @@ class CompositionDataset(Dataset):
     in {0, 1}.
 
     Items: `fgr` (3,S,S), `alpha` (1,S,S), `bgr` (3,S,S) float32 in [0, 1], `trimap` (1,S,S)
-    when evaluating, `image` (3,S,S) for items that carry one, and `meta` (a dict, kept as a
-    list by `collate`).
+    with a training-trimap recipe, `image` (3,S,S) for items that carry one, and `meta` (a
+    dict, kept as a list by `collate`).
     """
 
     def __init__(
@@ -69,7 +66,6 @@ class CompositionDataset(Dataset):
         backgrounds: Sequence[Background] | None,
         augment: PerSampleAugment,
         size: int,
-        train: bool,
         seed: int = 0,
         indices: Sequence[int] | None = None,
         fixed: bool = False,
@@ -80,8 +76,8 @@ class CompositionDataset(Dataset):
     ) -> None:
         assert corrupt in CORRUPT_POLICIES, f"corrupt must be one of {CORRUPT_POLICIES}"
         self.foregrounds, self.backgrounds = foregrounds, backgrounds
-        self.augment, self.size, self.train, self.seed = augment, size, train, seed
-        self.fixed = fixed or not train
+        self.augment, self.size, self.seed = augment, size, seed
+        self.fixed = fixed
         self.indices = list(range(len(foregrounds)) if indices is None else indices)
         self.corrupt, self.max_skips = corrupt, max_skips
         assert train_trimap in (None, "modnet"), "train_trimap must be None or 'modnet'"
@@ -127,15 +123,13 @@ class CompositionDataset(Dataset):
             raise ValueError(
                 f"{fg.meta.get('source')} items need a background folder to be composited onto"
             )
-        j = int(rng.integers(n)) if self.train else i % n  # random, or BGMv2's zip pairing
+        j = int(rng.integers(n))
         with self._decoding(self.backgrounds, "background"):
             bg, j = self._fetch(self.backgrounds, j, 1, skipped)
         replay = copy.deepcopy(rng)  # the previous frame gets the same geometry as this one
-        fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng, train=self.train)
+        fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng)
         item = {"fgr": _chw(fgr), "alpha": _chw(pha), "bgr": _chw(bgr)}
-        if not self.train:
-            item["trimap"] = _chw(trimap_from_alpha(pha))
-        elif self.train_trimap == "modnet":
+        if self.train_trimap == "modnet":
             item["trimap"] = _chw(modnet_trimap(pha, rng))
         if self.prev_alpha is not None:
             previous = self._previous_frame_alpha(i, replay)
@@ -146,7 +140,7 @@ class CompositionDataset(Dataset):
     def _natural(self, fg, rng) -> dict[str, Any]:
         """A training photo with its label (segmentation sources): image and alpha augmented
         with one geometry (`PerSampleAugment.natural`), nothing composited."""
-        image, pha = self.augment.natural(fg.image, fg.pha, self.size, rng, train=True)
+        image, pha = self.augment.natural(fg.image, fg.pha, self.size, rng)
         item = {"image": _chw(image), "alpha": _chw(pha)}
         if self.train_trimap == "modnet":
             item["trimap"] = _chw(modnet_trimap(pha, rng))
@@ -163,21 +157,21 @@ class CompositionDataset(Dataset):
             return np.zeros((self.size, self.size), np.float32)
         with self._decoding(self.foregrounds, "foreground"):
             prev = self.foregrounds[i - 1]
-        return self.augment.foreground(prev.fgr, prev.pha, self.size, replay, self.train)[1]
+        return self.augment.foreground(prev.fgr, prev.pha, self.size, replay)[1]
 
     def _decoding(self, source, job: str):
-        """Training reads decode at the smallest size the `job` pipeline needs (a 512² sample
-        of an HD frame: half size; `sources.base.decode_at_least`); evaluation reads in full."""
-        opted_in = self.train and getattr(source, "reduced_decoding", False)
-        return decode_at_least(self.augment.min_source_side(job, True) if opted_in else None)
+        """Reads decode at the smallest size the `job` pipeline needs (a 512² sample of an HD
+        frame: half size; `decode.decode_at_least`), where the source opts in."""
+        opted_in = getattr(source, "reduced_decoding", False)
+        return decode_at_least(self.augment.min_source_side(job) if opted_in else None)
 
     def _fetch(self, source, index: int, kind: int, skipped: list[str]):
-        """`source[index]`, or with `corrupt="skip"` in training another index if it is corrupt."""
+        """`source[index]`, or with `corrupt="skip"` another index if it is corrupt."""
         for attempt in range(self.max_skips + 1):
             try:
                 return source[index], index
             except CorruptImageError as error:
-                if not (self.train and self.corrupt == "skip") or attempt == self.max_skips:
+                if self.corrupt != "skip" or attempt == self.max_skips:
                     raise
                 self._record(error, skipped)
                 draw = np.random.default_rng([self.seed, index, attempt, kind, 0xC0])

@@ -2,11 +2,12 @@
 
 `PerSampleAugment` holds one `albumentations.Compose` per job: the foreground (`image` = the
 colour, `mask` = the alpha, `prev_pha` = the previous frame's alpha, all with one geometry),
-the background plate (its own draws), their validation twins, and natural photos with a label
-(COCO person). The data configs declare these pipelines with `_target_`s
-(`conf/data/sample_augment/`), so a command line or an experiment file can add,
-drop, reorder or swap a transform; `bgmv2_augment` builds the same BGMv2 recipe in Python for
-code that runs without Hydra (tests, benchmarks, a datamodule built by hand).
+the background plate (its own draws), and natural photos with a label (COCO person). All are
+training pipelines: validation and test read built test sets (`mattebench.testsets`). The data
+configs declare them with `_target_`s (`conf/data/sample_augment/`), so a command line or an
+experiment file can add, drop, reorder or swap a transform; `bgmv2_augment` builds the same
+BGMv2 recipe in Python for code that runs without Hydra (tests, benchmarks, a datamodule built
+by hand).
 
 Images go in and through the pipelines as uint8, as in BGMv2's PIL pipeline (the colour
 jitter then runs on lookup tables), and come out float32 in [0, 1]. The randomness of every
@@ -34,7 +35,6 @@ class PerSampleAugment:
     Args:
         foreground: training pipeline for (image = fgr, mask = pha[, prev_pha]).
         background: training pipeline for the plate (image).
-        val_foreground, val_background: evaluation pipelines (BGMv2: the affine only).
         natural: training pipeline for a photo (image) and its label (mask); None if unused.
     """
 
@@ -42,17 +42,9 @@ class PerSampleAugment:
         self,
         foreground: A.Compose,
         background: A.Compose,
-        val_foreground: A.Compose,
-        val_background: A.Compose,
         natural: A.Compose | None = None,
     ) -> None:
-        self.pipelines = {
-            ("foreground", True): foreground,
-            ("background", True): background,
-            ("foreground", False): val_foreground,
-            ("background", False): val_background,
-            ("natural", True): natural,
-        }
+        self.pipelines = {"foreground": foreground, "background": background, "natural": natural}
 
     def __call__(
         self,
@@ -61,43 +53,40 @@ class PerSampleAugment:
         bgr: np.ndarray,
         size: int,
         rng: np.random.Generator,
-        train: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fgr H,W,3, pha H,W, bgr H,W,3) float32 at `size`²."""
-        fgr, pha = self.foreground(fgr, pha, size, rng, train)
-        return fgr, pha, self.background(bgr, size, rng, train)
+        fgr, pha = self.foreground(fgr, pha, size, rng)
+        return fgr, pha, self.background(bgr, size, rng)
 
     def foreground(
-        self, fgr: np.ndarray, pha: np.ndarray, size: int, rng: np.random.Generator, train=True
+        self, fgr: np.ndarray, pha: np.ndarray, size: int, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        out = self._run(("foreground", train), size, rng, image=fgr, mask=pha)
+        out = self._run("foreground", size, rng, image=fgr, mask=pha)
         return out["image"], out["mask"]
 
-    def background(
-        self, bgr: np.ndarray, size: int, rng: np.random.Generator, train=True
-    ) -> np.ndarray:
-        return self._run(("background", train), size, rng, image=bgr)["image"]
+    def background(self, bgr: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+        return self._run("background", size, rng, image=bgr)["image"]
 
     def natural(
-        self, image: np.ndarray, pha: np.ndarray, size: int, rng: np.random.Generator, train=True
+        self, image: np.ndarray, pha: np.ndarray, size: int, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         """(image H,W,3, pha H,W) float32 at `size`²: a photo and its label, one geometry."""
-        out = self._run(("natural", train), size, rng, image=image, mask=pha)
+        out = self._run("natural", size, rng, image=image, mask=pha)
         return out["image"], out["mask"]
 
-    def min_source_side(self, job: str, train: bool) -> int | None:
+    def min_source_side(self, job: str) -> int | None:
         """The shortest side the `job` pipeline needs from a source image (a larger image can be
         decoded at a reduced size); None when its geometry does not say."""
-        pipeline = self.pipelines.get((job, train))
+        pipeline = self.pipelines.get(job)
         first = pipeline.transforms[0] if pipeline is not None and pipeline.transforms else None
         return getattr(first, "min_source_side", None)
 
-    def _run(self, key: tuple[str, bool], size: int, rng: np.random.Generator, **data) -> dict:
-        pipeline = self.pipelines[key]
+    def _run(self, job: str, size: int, rng: np.random.Generator, **data) -> dict:
+        pipeline = self.pipelines[job]
         if pipeline is None:
             raise ValueError(
-                f"this augmentation has no {'training' if key[1] else 'evaluation'} {key[0]} "
-                "pipeline; set data.sample_augment.natural (see conf/data/sample_augment/)"
+                f"this augmentation has no {job} pipeline; set data.sample_augment.{job} "
+                "(see conf/data/sample_augment/)"
             )
         seed_pipeline(pipeline, int(rng.integers(2**63)))
         out, result = pipeline(**data), {}
@@ -105,7 +94,7 @@ class PerSampleAugment:
             value = out[name]
             if value.shape[:2] != (size, size):
                 raise ValueError(
-                    f"the {key[0]} pipeline made a {name} of {value.shape[1]}x{value.shape[0]}, "
+                    f"the {job} pipeline made a {name} of {value.shape[1]}x{value.shape[0]}, "
                     f"the dataset wants {size}x{size}: give its size-setting transforms "
                     "size: ${data.size}"
                 )
@@ -123,8 +112,6 @@ def bgmv2_augment(
     size: int = 512,
     fgr_scale: Range = (0.4, 1.0),
     bgr_scale: Range = (1.0, 2.0),
-    val_fgr_scale: Range = (0.3, 1.0),
-    val_bgr_scale: Range = (1.0, 1.2),
     degrees: Range = (-5.0, 5.0),
     translate: Range = (0.1, 0.1),
     shear: Range = (-5.0, 5.0),
@@ -140,9 +127,9 @@ def bgmv2_augment(
 
     Training: affine-and-resize (fgr/pha `fgr_scale`, plate `bgr_scale`), flip, box blur and
     sharpen (on fgr and pha together), colour jitter on the colour only; the plate gets its own
-    draw of each. Evaluation: the affine alone (`val_fgr_scale`, `val_bgr_scale`). Natural
-    photos: the affine with `image_scale` (>= 1 keeps the crop inside the photo), a shared
-    flip and the jitter on the photo (no blur or sharpen: they would smear the label's edges).
+    draw of each. Natural photos: the affine with `image_scale` (>= 1 keeps the crop inside the
+    photo), a shared flip and the jitter on the photo (no blur or sharpen: they would smear the
+    label's edges).
     """
 
     def affine(scale: Range) -> AffineAndResize:
@@ -161,10 +148,6 @@ def bgmv2_augment(
             {"geometry": affine(fgr_scale), **filters()}, additional_targets=FOREGROUND_TARGETS
         ),
         background=compose({"geometry": affine(bgr_scale), **filters()}),
-        val_foreground=compose(
-            {"geometry": affine(val_fgr_scale)}, additional_targets=FOREGROUND_TARGETS
-        ),
-        val_background=compose({"geometry": affine(val_bgr_scale)}),
         natural=compose(
             {
                 "geometry": affine(image_scale),

@@ -106,15 +106,3 @@ class PreviousAlpha:
         return random_warp(
             alpha, rng, self.synth_degrees, self.synth_translate, self.synth_scale, (0.0, 0.0)
         )
-
-
-def previous_alpha(
-    alpha: np.ndarray,
-    prev: np.ndarray | None,
-    rng: np.random.Generator,
-    empty_p: float = 0.3,
-    warp_p: float = 0.3,
-    **ranges: Range,
-) -> np.ndarray:
-    """Functional form of `PreviousAlpha(empty_p, warp_p, **ranges)(alpha, prev, rng)`."""
-    return PreviousAlpha(empty_p=empty_p, warp_p=warp_p, **ranges)(alpha, prev, rng)
