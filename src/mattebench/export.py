@@ -25,6 +25,7 @@ import torch
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
+from mattebench.data.trimap import quantise_trimap
 from mattebench.inference.load import load_method
 from mattebench.inference.runner import network_inputs
 from mattebench.methods.base import MattingMethod
@@ -68,7 +69,7 @@ def example_inputs(
     inputs = []
     for key in keys:
         x = torch.rand(batch, channels[key], height, width, generator=generator)
-        inputs.append((x * 2).round() / 2 if key == "trimap" else x)
+        inputs.append(quantise_trimap(x) if key == "trimap" else x)
     return tuple(inputs)
 
 

@@ -6,6 +6,7 @@ import torch
 from mattebench.data import CompositionDataset, bgmv2_augment
 from mattebench.data.decode import decode_at_least
 from mattebench.data.temporal import PreviousAlpha
+from mattebench.data.trimap import modnet_trimap
 
 
 def dataset(sources, **kwargs) -> CompositionDataset:
@@ -60,7 +61,7 @@ def test_image_sources_synthesise_a_prev_alpha_near_the_current_one(sources):
 
 
 def test_modnet_training_trimaps(sources):
-    item = dataset(sources, train_trimap="modnet")[0]
+    item = dataset(sources, train_trimap=modnet_trimap)[0]  # the recipe MODNet declares
     assert set(torch.unique(item["trimap"]).tolist()) <= {0.0, 0.5, 1.0}
     fractional = (item["alpha"] > 0) & (item["alpha"] < 0.9)  # alpha >= 0.9 is foreground
     assert (item["trimap"][fractional] == 0.5).all()

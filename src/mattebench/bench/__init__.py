@@ -1,7 +1,7 @@
 """Inference speed of every method, by model config name: parameters, MACs, latency, FPS, peak
 memory.
 
-    python -m mattebench.bench [--device cpu|cuda] [--quick] [--methods modnet bgmv2 ...]
+    python -m mattebench.bench [--device cpu|cuda] [--quick] [--methods NAME ...]
         [--sizes 512x512 1920x1080] [--runtimes torch onnx] [--json out.json]
 
 `--methods` takes any `conf/model/*.yaml` name (default: all); each method is built from its

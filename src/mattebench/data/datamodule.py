@@ -3,13 +3,16 @@
 Per-sample work (decode, BGMv2 per-sample augmentation, trimaps) runs in DataLoader workers;
 per-batch work (crop, shadow, composite, noise, plate jitter and misalignment) runs on the
 training device in `on_after_batch_transfer`, as BGMv2's `train_base.py` does it on the GPU.
-It knows nothing of methods: every batch carries the same keys (DESIGN.md, "Batch").
+It names no method: every batch carries the same keys (DESIGN.md, "Batch"), and what a method
+needs on top in training it reads from the method's declarations (`configure_for`): the trimap
+recipe its loss needs and the multiple its input sides must be.
 Validation and test read only built test sets (`mattebench.testsets`): files written once per
 protocol, identical for every method and run, at their native resolution.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -28,6 +31,7 @@ from mattebench.data.sample_augment import PerSampleAugment, bgmv2_augment
 from mattebench.data.sampling import EpochSampler
 from mattebench.data.sources.base import Source
 from mattebench.data.temporal import PreviousAlpha
+from mattebench.data.trimap import TrimapRecipe
 from mattebench.testsets.build import ensure
 from mattebench.testsets.dataset import TestSet
 from mattebench.testsets.protocols import Protocol, default_protocol
@@ -81,8 +85,6 @@ class MattingDataModule(LightningDataModule):
         prev_alpha: a `PreviousAlpha` or its keyword arguments: add `prev_alpha` to every
             training item (temporal methods); None (default) leaves it out. Never at
             validation or test: a temporal method gets its own previous prediction there.
-        train_trimap: `"modnet"` adds MODNet's training trimap to training items; None leaves
-            training items without a trimap (evaluation items always have one).
         epoch_images: an epoch is this many training images drawn at random (several passes
             when the source holds fewer), so per-epoch schedules run per so many images (the
             greenScreen.ai COCO recipe: 500); None (default): one pass over the source.
@@ -120,7 +122,6 @@ class MattingDataModule(LightningDataModule):
         test_set: str = "test",
         plate: str = "perturbed",
         prev_alpha: PreviousAlpha | Mapping | None = None,
-        train_trimap: str | None = None,
         epoch_images: int | None = None,
     ) -> None:
         super().__init__()
@@ -136,7 +137,6 @@ class MattingDataModule(LightningDataModule):
             "corrupt",
             "test_set",
             "plate",
-            "train_trimap",
         )
         self.train, self.val, self.test = train, val, test
         self.train_backgrounds, self.val_backgrounds = train_backgrounds, val_backgrounds
@@ -157,7 +157,8 @@ class MattingDataModule(LightningDataModule):
         self.testset_root = Path(testset_root) if testset_root is not None else None
         self.test_set, self.plate = test_set, plate
         self.prev_alpha = _build(prev_alpha, PreviousAlpha) if prev_alpha is not None else None
-        self.train_trimap = train_trimap
+        self.train_trimap: TrimapRecipe | None = None
+        self.crop_multiple = self.batch_augment.crop_multiple  # the data config's own
         if epoch_images is not None and epoch_images < 1:
             raise ValueError(f"epoch_images must be >= 1 or null (one pass), got {epoch_images}")
         self.epoch_images = epoch_images
@@ -168,8 +169,27 @@ class MattingDataModule(LightningDataModule):
         if self.sample is not None:
             self.sample()
 
+    def configure_for(self, method: Any) -> None:
+        """Serve `method`'s declared training needs (`MattingMethod`): its training trimap recipe
+        on every training item (`training_trimap()`), and training crops whose sides are
+        multiples of its `input_multiple` (and of any `batch_augment.crop_multiple` the data
+        config asks for). `setup` calls it with the trainer's method (`trainer.fit` sets up
+        again, so a datamodule set up before the method existed is served too); call it
+        yourself when feeding batches to a method without a Trainer. A module that declares
+        neither (not a `MattingMethod`) gets no trimap and any crop side."""
+        recipe = getattr(method, "training_trimap", None)
+        self.train_trimap = recipe() if recipe is not None else None
+        if "train" in self.datasets:
+            self.datasets["train"].train_trimap = self.train_trimap
+        multiple = getattr(method, "input_multiple", 1)
+        self.batch_augment.crop_multiple = math.lcm(self.crop_multiple, multiple)
+
     def setup(self, stage: str | None = None) -> None:
-        """Scan the sources the stage needs (a missing dataset fails here, before training)."""
+        """Scan the sources the stage needs (a missing dataset fails here, before training);
+        in a Trainer, first take its method's declared needs (`configure_for`)."""
+        method = getattr(self.trainer, "lightning_module", None)
+        if method is not None:
+            self.configure_for(method)
         pairs = _STAGES[stage] if stage else tuple(p for ps in _STAGES.values() for p in ps)
         for split, bg_name in pairs:
             foregrounds, backgrounds = getattr(self, split), getattr(self, bg_name)

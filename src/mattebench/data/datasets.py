@@ -21,7 +21,7 @@ from mattebench.data.decode import CorruptImageError, decode_at_least
 from mattebench.data.sample_augment import PerSampleAugment
 from mattebench.data.sources.base import Background, Foreground
 from mattebench.data.temporal import PreviousAlpha
-from mattebench.data.trimap import modnet_trimap
+from mattebench.data.trimap import TrimapRecipe
 
 
 class CompositionDataset(Dataset):
@@ -46,8 +46,9 @@ class CompositionDataset(Dataset):
     the source has clips (`by_clip`), warped with the very same per-sample geometry (the
     augmentation's generator is replayed), zeros on a clip's first frame, or synthesised from
     the current alpha for image sources — then emptied or badly warped at random.
-    `train_trimap="modnet"` adds MODNet's training trimap (`trimap.modnet_trimap`) to training
-    items.
+    `train_trimap` (a recipe `(alpha, rng) -> trimap`, the one the method declares in
+    `MattingMethod.training_trimap`, a `trimap.TrimapRecipe`) adds a training trimap to
+    training items, drawn with the item's generator.
 
     Segmentation sources (`segmentation = True`, e.g. `COCOPerson`) are natural photos with a
     binary person mask: in training, the photo and its mask get one shared geometry
@@ -72,7 +73,7 @@ class CompositionDataset(Dataset):
         corrupt: str = "raise",
         max_skips: int = 10,
         prev_alpha: PreviousAlpha | None = None,
-        train_trimap: str | None = None,
+        train_trimap: TrimapRecipe | None = None,
     ) -> None:
         assert corrupt in CORRUPT_POLICIES, f"corrupt must be one of {CORRUPT_POLICIES}"
         self.foregrounds, self.backgrounds = foregrounds, backgrounds
@@ -80,7 +81,6 @@ class CompositionDataset(Dataset):
         self.fixed = fixed
         self.indices = list(range(len(foregrounds)) if indices is None else indices)
         self.corrupt, self.max_skips = corrupt, max_skips
-        assert train_trimap in (None, "modnet"), "train_trimap must be None or 'modnet'"
         self.prev_alpha, self.train_trimap = prev_alpha, train_trimap
         self.skipped: list[str] = []
         self._warned: set[str] = set()
@@ -129,8 +129,8 @@ class CompositionDataset(Dataset):
         replay = copy.deepcopy(rng)  # the previous frame gets the same geometry as this one
         fgr, pha, bgr = self.augment(fg.fgr, fg.pha, bg.bgr, self.size, rng)
         item = {"fgr": _chw(fgr), "alpha": _chw(pha), "bgr": _chw(bgr)}
-        if self.train_trimap == "modnet":
-            item["trimap"] = _chw(modnet_trimap(pha, rng))
+        if self.train_trimap is not None:
+            item["trimap"] = _chw(self.train_trimap(pha, rng))
         if self.prev_alpha is not None:
             previous = self._previous_frame_alpha(i, replay)
             item["prev_alpha"] = _chw(self.prev_alpha(pha, previous, rng).astype(np.float32))
@@ -142,8 +142,8 @@ class CompositionDataset(Dataset):
         with one geometry (`PerSampleAugment.natural`), nothing composited."""
         image, pha = self.augment.natural(fg.image, fg.pha, self.size, rng)
         item = {"image": _chw(image), "alpha": _chw(pha)}
-        if self.train_trimap == "modnet":
-            item["trimap"] = _chw(modnet_trimap(pha, rng))
+        if self.train_trimap is not None:
+            item["trimap"] = _chw(self.train_trimap(pha, rng))
         return item
 
     def _previous_frame_alpha(self, i: int, replay: np.random.Generator) -> np.ndarray | None:
