@@ -41,7 +41,8 @@ import torch
 
 from mattebench.data import BatchAugment, CompositionDataset, bgmv2_augment, collate
 from mattebench.data.decode import decode_at_least
-from mattebench.data.sources import BackgroundFolder, VideoMatteFrames, ensure_videomatte_sample
+from mattebench.data.samples import ensure_videomatte_sample
+from mattebench.data.sources import BackgroundFolder, VideoMatteFrames
 from mattebench.data.transforms import seed_pipeline
 
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from mattebench.data.sources import BackgroundFolder, VideoMatteFrames, generate_videomatte_sample
+from mattebench.data.samples import generate_videomatte_sample
+from mattebench.data.sources import BackgroundFolder, VideoMatteFrames
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,9 @@ import pytest
 import torch
 
 from mattebench.data import MattingDataModule
+from mattebench.data.samples import ensure_coco_person_sample, generate_coco_person_sample
 from mattebench.data.samples.coco import KINDS, SPLIT_IDS, coco_scene, image_id, kind_of
-from mattebench.data.sources import (
-    COCOPerson,
-    DatasetNotFoundError,
-    Sample,
-    ensure_coco_person_sample,
-    generate_coco_person_sample,
-)
+from mattebench.data.sources import COCOPerson, DatasetNotFoundError, Sample
 from tests.platform.conftest import compose_config
 
 SIZE = (192, 256)

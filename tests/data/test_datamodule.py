@@ -8,12 +8,8 @@ import pytest
 import torch
 
 from mattebench.data import MattingDataModule
-from mattebench.data.sources import (
-    BackgroundFolder,
-    DatasetNotFoundError,
-    VideoMatteFrames,
-    ensure_videomatte_sample,
-)
+from mattebench.data.samples import ensure_videomatte_sample
+from mattebench.data.sources import BackgroundFolder, DatasetNotFoundError, VideoMatteFrames
 from mattebench.testsets import VideoMatteClips, read_manifest
 
 TRAIN_KEYS = {"image", "bgr", "alpha", "fgr", "meta"}

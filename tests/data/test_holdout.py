@@ -12,12 +12,12 @@ from pathlib import Path
 import hydra
 import pytest
 
+from mattebench.data.samples import generate_folders_sample
 from mattebench.data.sources import (
     Composition1K,
     Distinctions646,
     ForegroundFolders,
     VideoMatteFrames,
-    generate_folders_sample,
 )
 from mattebench.testsets import read_manifest
 from tests.platform.conftest import CONF_DIR, compose_config

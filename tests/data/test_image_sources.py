@@ -13,6 +13,13 @@ import torch
 
 from mattebench.data import CompositionDataset, MattingDataModule, bgmv2_augment
 from mattebench.data.datasets import CorruptImageWarning
+from mattebench.data.samples import (
+    generate_aim500_sample,
+    generate_composition1k_sample,
+    generate_distinctions646_sample,
+    generate_folders_sample,
+    generate_photomatte85_sample,
+)
 from mattebench.data.sources import (
     AIM500,
     BackgroundFolder,
@@ -24,11 +31,6 @@ from mattebench.data.sources import (
     ForegroundFolders,
     PhotoMatte85,
     Sample,
-    generate_aim500_sample,
-    generate_composition1k_sample,
-    generate_distinctions646_sample,
-    generate_folders_sample,
-    generate_photomatte85_sample,
 )
 from mattebench.data.sources.pairs import read_pair
 from tests.platform.conftest import compose_config

@@ -99,3 +99,16 @@ def test_a_folder_it_did_not_write_is_never_overwritten(tmp_path):
     with pytest.raises(FileExistsError, match="not a generated sample"):
         ensure_videomatte_sample(root, **SMALL)
     assert (root / "train").is_dir()
+
+
+def test_configs_saved_before_the_samples_package_still_resolve():
+    """Run configs written before the generators moved to `data.samples` name them under
+    `data.sources`; the old names still resolve to the same functions."""
+    from hydra.utils import get_method
+
+    from mattebench.data import samples
+
+    for name in samples.__all__:
+        assert get_method(f"mattebench.data.sources.{name}") is getattr(samples, name)
+    with pytest.raises(ImportError, match="ensure_nothing"):
+        get_method("mattebench.data.sources.ensure_nothing")

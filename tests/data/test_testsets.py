@@ -10,12 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from mattebench.data.sources import (
-    Composition1K,
-    PhotoMatte85,
-    generate_composition1k_sample,
-    generate_photomatte85_sample,
-)
+from mattebench.data.samples import generate_composition1k_sample, generate_photomatte85_sample
+from mattebench.data.sources import Composition1K, PhotoMatte85
 from mattebench.metrics import DtSSD
 from mattebench.testsets import (
     BGMv2Composites,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -102,3 +104,13 @@ def test_the_same_file_gives_the_same_unknown_region_everywhere(trimap_files, ki
     # the metrics score the file's 128 region; on a clean file that is the same region
     batch = prepare(t * 0, t * 0, torch.from_numpy(clean)[None, None])
     np.testing.assert_array_equal(batch.region[0, 0].numpy(), unknown)
+
+
+def test_model_code_imports_the_rule_without_lightning_or_hydra():
+    """`models/` uses `data.trimap` and must stay free of Lightning and Hydra (DESIGN.md)."""
+    code = (
+        "import sys, mattebench.models.hdmatt, mattebench.losses.hdmatt; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'lightning', 'hydra'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -40,51 +40,20 @@ __all__ = [
     "Source",
     "VideoMatteFrames",
     "VideoMatteVideos",
-    "ensure_aim500_sample",
-    "ensure_all",
-    "ensure_coco_person_sample",
-    "ensure_composition1k_sample",
-    "ensure_distinctions646_sample",
-    "ensure_folders_sample",
-    "ensure_photomatte85_sample",
-    "ensure_videomatte_sample",
-    "generate_aim500_sample",
-    "generate_coco_person_sample",
-    "generate_composition1k_sample",
-    "generate_distinctions646_sample",
-    "generate_folders_sample",
-    "generate_photomatte85_sample",
-    "generate_videomatte_sample",
     "read_alpha",
     "read_image",
     "read_rgba",
     "read_trimap",
 ]
 
-#: The sample generators live in `mattebench.data.samples`; the `*_sample` configs name them
-#: here. Resolved on first use (PEP 562): `data.samples` imports readers from this package.
-_SAMPLES = (
-    "ensure_aim500_sample",
-    "ensure_all",
-    "ensure_coco_person_sample",
-    "ensure_composition1k_sample",
-    "ensure_distinctions646_sample",
-    "ensure_folders_sample",
-    "ensure_photomatte85_sample",
-    "ensure_videomatte_sample",
-    "generate_aim500_sample",
-    "generate_coco_person_sample",
-    "generate_composition1k_sample",
-    "generate_distinctions646_sample",
-    "generate_folders_sample",
-    "generate_photomatte85_sample",
-    "generate_videomatte_sample",
-)
-
 
 def __getattr__(name: str):
-    if name in _SAMPLES:
+    """`ensure_*` / `generate_*`: the sample generators, which live in `mattebench.data.samples`
+    (run configs saved before they moved name them here). Resolved on first use (PEP 562),
+    since `data.samples` imports readers from this package."""
+    if name.startswith(("ensure_", "generate_")):
         import mattebench.data.samples as samples
 
-        return getattr(samples, name)
+        if name in samples.__all__:
+            return getattr(samples, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
