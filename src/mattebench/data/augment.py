@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from mattebench.data.compose import cast_shadow, composite
 from mattebench.data.geometry import Range, affine_matrix
 from mattebench.data.lighting import LightingAugment
+from mattebench.testsets.plate import PlatePerturbation
 
 #: Batch keys holding labels (resized with nearest, never blended).
 LABEL_KEYS = ("trimap", "mask")
@@ -45,6 +46,10 @@ class BatchAugment(nn.Module):
     Not in BGMv2: with `lighting_p > 0`, point/line lights (`LightingAugment`, configured by the
     `lighting` keyword arguments) are added to the composite right after compositing, before the
     sensor noise; the default 0 leaves BGMv2's augmentation and its random stream unchanged.
+
+    Not in BGMv2 either: with `plate` (a `PlatePerturbation` or its keyword arguments), the
+    plate is finally perturbed as the test protocol perturbs it (`testsets.plate`, one rule for
+    both), so a short run meets that perturbation in training; None (default) leaves it out.
 
     Takes a batch dict with `fgr`, `alpha`, `bgr` (N,C,S,S floats) and returns it cropped, with
     `image` (the composite) added and `bgr` perturbed. One crop size per batch, in
@@ -73,6 +78,7 @@ class BatchAugment(nn.Module):
         misalign_translate: Range = (0.01, 0.01),
         lighting_p: float = 0.0,
         lighting: Mapping | None = None,
+        plate: PlatePerturbation | Mapping | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -87,6 +93,7 @@ class BatchAugment(nn.Module):
         self.misalign_p = misalign_p
         self.misalign_affine = AffineRange(tuple(misalign_degrees), tuple(misalign_translate))
         self.lighting = LightingAugment(p=lighting_p, **(lighting or {}))
+        self.plate = PlatePerturbation(**plate) if isinstance(plate, Mapping) else plate
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> BatchAugment:
@@ -119,6 +126,8 @@ class BatchAugment(nn.Module):
         src, bgr = self.noise(src, noisy), self.noise(bgr, noisy)
         bgr = self.color_jitter(bgr)
         bgr = self.misalign(bgr)
+        if self.plate is not None:
+            bgr = self.plate.batch(bgr, self.generator)
         return {**batch, "image": src, "bgr": bgr}
 
     def crop(self, batch: dict) -> dict:

@@ -6,6 +6,9 @@ gamma (0.85–1.15) and Gaussian noise (μ = ±0.02, "0.08 ≤ σ² ≤ 0.15"). 
 training noise of `train_base.py` (std up to 0.03 on [0, 1] images) as "σ² ≤ 0.03", so its
 "σ²" is read here the same way: the noise's standard deviation on [0, 1] images. A plate is
 one capture, so one set of draws serves a whole clip.
+
+The same rule can perturb training plates (`BatchAugment(plate=...)`, off in BGMv2's recipe):
+a run trained only on BGMv2's weaker training noise meets this perturbation first at test.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import torch
+from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,12 @@ class PlatePerturbation:
         plate = np.clip(plate, 0, 1) ** gamma
         plate = plate + rng.normal(mean, std, size=plate.shape)
         return np.round(np.clip(plate, 0, 1) * 255).astype(np.uint8)
+
+    def batch(self, bgr: Tensor, generator: torch.Generator) -> Tensor:
+        """Each plate of an N,3,H,W batch in [0, 1] perturbed as a stored test plate is (through
+        uint8, one draw per plate), the draws seeded from `generator`; same device and dtype."""
+        rng = np.random.default_rng(int(torch.randint(2**62, (), generator=generator)))
+        plates = (bgr.detach() * 255).round().clamp(0, 255).to("cpu", torch.uint8)
+        out = [self(p.permute(1, 2, 0).numpy(), rng) for p in plates]
+        stacked = torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2)
+        return stacked.to(device=bgr.device, dtype=bgr.dtype) / 255
