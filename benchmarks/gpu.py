@@ -50,6 +50,7 @@ import torch
 from torch import Tensor, nn
 
 from mattebench.bench.timing import DTYPES, SIZES, PeakMemory, parse_size, time_runs
+from mattebench.data.trimap import quantise_trimap
 from mattebench.models.bgmv2 import MattingRefine
 from mattebench.models.modnet import MODNet
 
@@ -346,6 +347,7 @@ def method(name: str, run: Run, fit_steps: int = 0) -> nn.Module:
         return net
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.prepare_data()
+    datamodule.configure_for(net)  # its training trimap and crop multiple (no Trainer here)
     datamodule.setup("fit")
     optimizer = optimizer_of(net)
     net.train()
@@ -470,7 +472,7 @@ def training_batch(size: int, batch: int, device: torch.device) -> dict[str, Ten
     g = torch.Generator(device="cpu").manual_seed(0)
     alpha = torch.rand(batch, 1, size, size, generator=g)
     out = {key: torch.rand(batch, 3, size, size, generator=g) for key in ("image", "fgr", "bgr")}
-    out |= {"alpha": alpha, "trimap": (alpha * 2).round() / 2, "prev_alpha": alpha.flip(-1)}
+    out |= {"alpha": alpha, "trimap": quantise_trimap(alpha), "prev_alpha": alpha.flip(-1)}
     return {k: v.to(device) for k, v in out.items()}
 
 

@@ -127,7 +127,7 @@ def export(cfg: DictConfig) -> dict:
     checks = example_inputs(module.keys, *shape, seed=1)
     with torch.no_grad():
         reference = module(*checks)
-    name = cfg.get("name") or type(module.method).__name__.lower()
+    name = cfg.name
     steps = {
         "onnx": (lambda p: export_onnx(module, inputs, p, cfg.opset), run_onnx, ".onnx"),
         "torchscript": (lambda p: export_torchscript(module, inputs, p), run_torchscript, ".pt"),

@@ -31,6 +31,8 @@ def test_round_trip_matches_pytorch(config, tmp_path, overrides):
         assert max(result["max_abs_diff"].values()) <= ATOL
     outputs = report["formats"]["onnx"]["max_abs_diff"]
     assert set(outputs) == ({"alpha", "fgr"} if "bgmv2" in overrides[0] else {"alpha"})
+    name = overrides[0].removeprefix("model=")  # files are named by the model config
+    assert report["formats"]["onnx"]["path"].endswith(f"/x/{name}.onnx")
     refines = overrides == ["model=bgmv2_mobilenetv2"]
     assert (report["differs"] is not None) == refines  # what the graph does unlike `infer`
     assert json.loads((tmp_path / "x" / "export.json").read_text()) == report
