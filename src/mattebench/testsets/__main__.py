@@ -11,23 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import open_dict
 
+from mattebench.registry import config_dir
 from mattebench.testsets.manifest import TestSetError, read_manifest
-
-
-def config_dir() -> Path:
-    """`conf/` of the project: under MATTEBENCH_ROOT or the working directory, else the
-    checkout this package is installed from."""
-    for root in (os.environ.get("MATTEBENCH_ROOT"), os.getcwd()):
-        if root and (Path(root) / "conf" / "train.yaml").is_file():
-            return Path(root) / "conf"
-    return Path(__file__).resolve().parents[3] / "conf"
 
 
 def main(argv: list[str] | None = None) -> int:
