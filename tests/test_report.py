@@ -17,6 +17,7 @@ from mattebench.report import (
     bootstrap_interval,
     find_runs,
     paired_differences,
+    summarise,
     write_report,
 )
 
@@ -144,3 +145,13 @@ def test_benchmark_rows_join_runs_by_model_config_name(comparison: Path):
     table = rows_of(report)
     assert (table["bgmv2"]["FPS"], table["bgmv2"]["peak MB"]) == ("5.0", "950.0")
     assert (table["hdmatt"]["FPS"], table["hdmatt"]["peak MB"]) == ("—", "—")
+
+
+def test_families_come_from_what_the_method_declares(comparison: Path):
+    """method.json's `segmentation` (MattingMethod.segmentation), not the method's name."""
+    path = make_run(comparison, "my_segmenter", 1, [9.0] * 40, ["image"])
+    (path / "method.json").write_text(json.dumps({"inputs": ["image"], "segmentation": True}))
+    rows = summarise(find_runs([comparison]), "unknown", {})
+    family = {row["method"]: row["family"] for row in rows}
+    assert family["my_segmenter"] == "segmentation"
+    assert family["modnet"] == "trimap-free matting (image only)"

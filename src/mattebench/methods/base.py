@@ -87,6 +87,8 @@ class MattingMethod(LightningModule):
     #: pads inputs up to it (`inference_policy`). One declaration for both.
     input_multiple: ClassVar[int] = 1
     #: Input sizes (WxH) the method is meant for: what `mattebench.bench` measures by default.
+    #: True for a segmenter (a person mask, not a matte): the report's "segmentation" family.
+    segmentation: ClassVar[bool] = False
     target_sizes: ClassVar[tuple[str, ...]] = ("512x512",)
 
     def __init__(
@@ -331,8 +333,9 @@ class MattingMethod(LightningModule):
         if self.trainer.world_size > 1:  # each rank saw its own share of the test set
             folder = folder / f"rank{self.trainer.global_rank}"
         records.write(folder)
-        # what the method saw, for the report's `inputs` column
-        (folder / "method.json").write_text(json.dumps({"inputs": list(self.inputs)}) + "\n")
+        # what the method saw and what it is, for the report's `inputs` column and families
+        declared = {"inputs": list(self.inputs), "segmentation": self.segmentation}
+        (folder / "method.json").write_text(json.dumps(declared) + "\n")
         for logger in self.loggers:
             if isinstance(logger, WandbLogger):
                 logger.experiment.log({"test/samples": records.wandb_table()})

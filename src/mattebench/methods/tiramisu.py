@@ -46,6 +46,7 @@ class Tiramisu(MattingMethod):
     """
 
     required_keys: ClassVar[tuple[str, ...]] = ("image", "alpha")
+    segmentation: ClassVar[bool] = True
 
     def __init__(
         self,

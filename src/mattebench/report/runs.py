@@ -17,7 +17,7 @@ INPUT_LABELS = {"trimap": "+trimap", "bgr": "+plate", "prev_alpha": "+previous a
 FAMILIES = (
     ("background matting (image + plate)", lambda run: "bgr" in (run.inputs or ())),
     ("trimap-based matting (image + trimap)", lambda run: "trimap" in (run.inputs or ())),
-    ("segmentation", lambda run: run.method.startswith("tiramisu")),
+    ("segmentation", lambda run: run.segmentation),
     ("trimap-free matting (image only)", lambda run: run.inputs is not None),
     ("inputs unknown (no method.json)", lambda run: True),
 )
@@ -36,6 +36,7 @@ class Run:
     overrides: list[str] = field(default_factory=list)
     samples: list[dict[str, str]] = field(default_factory=list)
     inputs: tuple[str, ...] | None = None
+    segmentation: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -104,7 +105,8 @@ def read_run(path: Path) -> Run:
         with table.open() as f:
             samples += list(csv.DictReader(f))
     method_file = next(iter(sorted(path.glob("**/method.json"))), None)
-    inputs = tuple(json.loads(method_file.read_text())["inputs"]) if method_file else None
+    declared = json.loads(method_file.read_text()) if method_file else {}
+    inputs = tuple(declared["inputs"]) if "inputs" in declared else None
     return Run(
         path=path,
         method=method or path.name,
@@ -115,6 +117,7 @@ def read_run(path: Path) -> Run:
         overrides=overrides,
         samples=samples,
         inputs=inputs,
+        segmentation=bool(declared.get("segmentation")),
     )
 
 
