@@ -114,3 +114,14 @@ def test_model_code_imports_the_rule_without_lightning_or_hydra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_rgba_trimap_reads_alike_in_datasets_and_inference(trimap_files, tmp_path):
+    """The RGBA rule reaches trimaps too: a cut-out's alpha channel is the trimap."""
+    clean, _ = trimap_files
+    colour = np.dstack([np.full_like(clean, 200), clean[::-1], np.zeros_like(clean)])
+    cv2.imwrite(str(tmp_path / "cutout.png"), np.dstack([colour, clean]))
+    reader = read_trimap(tmp_path / "cutout.png")
+    np.testing.assert_array_equal(reader, quantise_trimap(clean))
+    guide = Guide(tmp_path / "cutout.png", "trimap").at(0, clean.shape[::-1])
+    np.testing.assert_array_equal(guide, reader)

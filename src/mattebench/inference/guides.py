@@ -1,4 +1,4 @@
-"""Per-frame side inputs: BGMv2's background plate and HDMatt's / classical trimaps.
+"""Per-frame side inputs: a background plate (plate-based methods) and a trimap (trimap-based ones).
 
 A guide is a `FrameSource` too: one still image serves every frame, a folder or a video gives
 frame i to input frame i. A guide of another size than the input is resized, with one warning.
@@ -22,7 +22,7 @@ class Guide:
     """Frame i of a plate (`kind="bgr"`, H,W,3) or a trimap (`kind="trimap"`, H,W in {0, .5, 1})."""
 
     def __init__(self, path: str | Path, kind: str, from_mask: bool = False, band: int = 10):
-        self.source = FrameSource(path, what=kind)
+        self.source = FrameSource(path, what=kind, matte=kind == "trimap")
         self.kind, self.from_mask, self.band = kind, from_mask, band
         self._frames = self.source.frames()
         self._index = -1
@@ -52,7 +52,7 @@ class Guide:
     def _prepare(self, rgb: np.ndarray) -> np.ndarray:
         if self.kind == "bgr":
             return rgb
-        grey = rgb.mean(axis=2)
+        grey = rgb if rgb.ndim == 2 else rgb.mean(axis=2)  # a matte file, or a video frame
         if self.from_mask:
             return trimap_from_alpha((grey >= 0.5).astype(np.float32), iterations=self.band)
         return quantise_trimap(grey)

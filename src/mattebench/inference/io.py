@@ -20,7 +20,9 @@ from mattebench.data.decode import (
     IMAGE_EXTENSIONS,
     CorruptImageError,
     ImageFormatError,
+    read_matte,
     read_unit_image,
+    to_unit,
 )
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
@@ -33,11 +35,17 @@ class Frame:
 
 
 class FrameSource:
-    """An image, a folder of images (sorted by name) or a video, as a sequence of frames."""
+    """An image, a folder of images (sorted by name) or a video, as a sequence of frames.
 
-    def __init__(self, path: str | Path, what: str = "input") -> None:
+    `matte=True` (trimaps, masks): image files are read as mattes, H,W in [0, 1], under the
+    decoding module's RGBA rule (`data.decode.read_matte`), as the datasets read them; a video's
+    frames stay RGB (a video has no alpha channel).
+    """
+
+    def __init__(self, path: str | Path, what: str = "input", matte: bool = False) -> None:
         self.path = Path(path)
         self.what = what
+        self._read = read_matte_image if matte else read_image
         if not self.path.exists():
             raise FileNotFoundError(f"{what}: {self.path} does not exist.")
         self.is_video = self.path.is_file() and self.path.suffix.lower() in VIDEO_SUFFIXES
@@ -46,7 +54,7 @@ class FrameSource:
         else:
             self.files = _image_files(self.path, what)
             self.fps, self.count = 0.0, len(self.files)
-            self.size = read_image(self.files[0]).shape[1::-1]
+            self.size = self._read(self.files[0]).shape[1::-1]
 
     @property
     def single(self) -> bool:
@@ -68,7 +76,7 @@ class FrameSource:
         format allows, so resuming a long job does not pay for finished frames)."""
         if not self.is_video:
             for i, file in enumerate(self.files):
-                yield None if i in skip else Frame(file.stem, read_image(file))
+                yield None if i in skip else Frame(file.stem, self._read(file))
             return
         capture = cv2.VideoCapture(str(self.path))
         try:
@@ -95,6 +103,15 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ValueError(
             f"cannot read {path} as an image ({error}); use one of {', '.join(IMAGE_EXTENSIONS)}."
         ) from None
+
+
+def read_matte_image(path: str | Path) -> np.ndarray:
+    """A matte or trimap file as float32 H,W in [0, 1] (`data.decode.read_matte`); a file that
+    is not one is a ValueError that names it."""
+    try:
+        return to_unit(read_matte(path), path).astype(np.float32)
+    except (CorruptImageError, ImageFormatError) as error:
+        raise ValueError(f"cannot read {path} as a matte: {error}") from None
 
 
 def write_image(path: Path, image: np.ndarray) -> None:
