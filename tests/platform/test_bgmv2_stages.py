@@ -3,6 +3,8 @@ stage's base network sees what stage 1 trained on, on the real data and scaled o
 
 from __future__ import annotations
 
+import math
+
 import hydra
 import pytest
 import torch
@@ -23,8 +25,11 @@ STAGES = {
 
 
 def crop_sides(cfg, draws: int = 20) -> set[int]:
-    """Every side the per-batch crop of `cfg`'s recipe gave over `draws` batches."""
+    """Every side the per-batch crop of `cfg`'s recipe gave over `draws` batches, rounded as the
+    datamodule rounds them for the method (its declared `input_multiple`)."""
     augment = BatchAugment(**OmegaConf.to_container(cfg.data.batch_augment, resolve=True))
+    method = hydra.utils.get_class(cfg.model._target_)
+    augment.crop_multiple = math.lcm(augment.crop_multiple, method.input_multiple)
     alpha = torch.zeros(1, 1, cfg.data.size, cfg.data.size)
     sides = set()
     for seed in range(draws):
