@@ -12,7 +12,10 @@ from PIL import Image
 from mattebench.data.decode import (
     IMAGE_EXTENSIONS,
     CorruptImageError,
+    DuplicateImageError,
     ImageFormatError,
+    image_names,
+    list_images,
     read_alpha,
     read_matte,
     read_rgba,
@@ -100,3 +103,16 @@ def test_a_matte_listed_under_any_extension_reads_alike(tmp_path: Path):
     for ext in (".png", ".bmp", ".tif", ".tiff"):
         cv2.imwrite(str(tmp_path / f"a{ext}"), ALPHA)
         np.testing.assert_array_equal(read_alpha(tmp_path / f"a{ext}"), ALPHA)
+
+
+def test_one_folder_listing_skips_hidden_files_and_refuses_two_images_of_one_name(tmp_path):
+    for name in ("b.png", "a.jpg", "._a.png", ".DS_Store", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert image_names(tmp_path) == {"a": "a.jpg", "b": "b.png"}  # datasets
+    assert find_files(tmp_path, "prediction") == {"a": tmp_path / "a.jpg", "b": tmp_path / "b.png"}
+    assert FrameSource.__dict__ and [p.name for p in list_images(tmp_path)] == ["a.jpg", "b.png"]
+    (tmp_path / "a.png").write_bytes(b"x")
+    with pytest.raises(DuplicateImageError, match=r"'a': a\.jpg, a\.png"):
+        image_names(tmp_path)
+    with pytest.raises(EvaluationError, match=r"a\.jpg, a\.png"):
+        find_files(tmp_path, "prediction")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,15 +49,37 @@ class ImageFormatError(ValueError):
     """A decodable image that is not what the caller asked for (a colour matte, no alpha)."""
 
 
+class DuplicateImageError(ValueError):
+    """Two images in one folder share a name without extension: either could be the one meant."""
+
+
 def is_image(path: str | Path) -> bool:
-    """Whether the file name has one of `IMAGE_EXTENSIONS`."""
-    return str(path).lower().endswith(IMAGE_EXTENSIONS)
+    """Whether the file is an image by name: one of `IMAGE_EXTENSIONS` (any case), and not
+    hidden (`.DS_Store`, macOS `._x.png` resource forks)."""
+    name = Path(path).name
+    return not name.startswith(".") and name.lower().endswith(IMAGE_EXTENSIONS)
 
 
 def list_images(folder: Path, recursive: bool = False) -> list[Path]:
-    """Image files (`IMAGE_EXTENSIONS`, any case) under `folder`, sorted by path."""
+    """Image files (`is_image`) under `folder`, sorted by path."""
     pattern = "**/*" if recursive else "*"
     return sorted(p for p in folder.glob(pattern) if is_image(p) and p.is_file())
+
+
+def image_names(folder: Path) -> dict[str, str]:
+    """Name without extension -> file name of the images directly in `folder`, sorted (one
+    directory scan, no per-file stat: dataset folders hold tens of thousands of frames).
+    Two images with one name raise `DuplicateImageError` naming both."""
+    names: dict[str, str] = {}
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if is_image(entry.name) and entry.is_file():
+            stem = entry.name.rsplit(".", 1)[0]
+            if stem in names:
+                raise DuplicateImageError(
+                    f"{folder} holds two images named {stem!r}: {names[stem]}, {entry.name}"
+                )
+            names[stem] = entry.name
+    return names
 
 
 def read_image(path: str | Path, gray: bool = False) -> np.ndarray:

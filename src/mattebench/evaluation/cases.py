@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from mattebench.data.decode import IMAGE_EXTENSIONS
+from mattebench.data.decode import IMAGE_EXTENSIONS, DuplicateImageError, image_names
 from mattebench.testsets.manifest import TestSetError, read_manifest
 
 #: How many names a warning or error lists before it only counts the rest.
@@ -44,18 +44,10 @@ def find_files(folder: Path, role: str) -> dict[str, Path]:
         raise EvaluationError(f"{role} folder not found: {folder}")
     if not folder.is_dir():
         raise EvaluationError(f"{role} path is not a folder: {folder}")
-    files: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in IMAGE_EXTENSIONS:
-            continue
-        if not path.is_file():
-            continue
-        if path.stem in files:
-            raise EvaluationError(
-                f"two {role} files have the name {path.stem!r}: "
-                f"{files[path.stem].name} and {path.name} in {folder}"
-            )
-        files[path.stem] = path
+    try:
+        files = {stem: folder / name for stem, name in image_names(folder).items()}
+    except DuplicateImageError as exc:
+        raise EvaluationError(f"{role} folder: {exc}") from None
     if not files:
         raise EvaluationError(f"no {role} images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
     return files

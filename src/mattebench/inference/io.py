@@ -20,6 +20,7 @@ from mattebench.data.decode import (
     IMAGE_EXTENSIONS,
     CorruptImageError,
     ImageFormatError,
+    list_images,
     read_matte,
     read_unit_image,
     to_unit,
@@ -193,7 +194,7 @@ def _image_files(path: Path, what: str) -> list[Path]:
                 f"({', '.join(VIDEO_SUFFIXES)})."
             )
         return [path]
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = list_images(path)
     if not files:
         formats = ", ".join(IMAGE_EXTENSIONS)
         raise ValueError(f"{what}: the folder {path} holds no images ({formats})")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from mattebench.data.decode import read_alpha, read_image, read_trimap
+from mattebench.data.decode import image_names, read_alpha, read_image, read_trimap
 from mattebench.data.sources.base import DatasetLayoutError, Sample, Source, listed
-from mattebench.data.sources.pairs import images_by_stem, same_size
+from mattebench.data.sources.pairs import same_size
 
 
 class AIM500(Source[Sample]):
@@ -35,8 +35,8 @@ class AIM500(Source[Sample]):
     def _scan(self) -> list[tuple[str, str, str, str]]:
         for sub in ("original", "mask", "trimap"):
             self.require_dir(self.root / sub)
-        images, masks = images_by_stem(self.root / "original"), images_by_stem(self.root / "mask")
-        trimaps = images_by_stem(self.root / "trimap")
+        images, masks = image_names(self.root / "original"), image_names(self.root / "mask")
+        trimaps = image_names(self.root / "trimap")
         stems = images.keys() | masks.keys() | trimaps.keys()
         missing = [
             f"{s} (no {what})"

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mattebench.data.compose import cover_crop
-from mattebench.data.decode import read_image, read_trimap
+from mattebench.data.decode import image_names, read_image, read_trimap
 from mattebench.data.sources.base import DatasetLayoutError, Foreground, Sample, Source, listed
 from mattebench.data.sources.pairs import (
     file_names,
-    images_by_stem,
     read_names,
     read_pair,
     same_size,
@@ -151,13 +150,11 @@ class Composition1K(Source):
             )
         fgs, alphas = file_names(adobe / "fg"), file_names(adobe / "alpha")
         trimap_dirs = [d for d in (adobe / "trimaps", base / "trimaps") if d.is_dir()]
-        trimaps = {d: images_by_stem(d) for d in trimap_dirs}
+        trimaps = {d: image_names(d) for d in trimap_dirs}
         merged = (
-            images_by_stem(base / "merged")
-            if self.use_merged and (base / "merged").is_dir()
-            else None
+            image_names(base / "merged") if self.use_merged and (base / "merged").is_dir() else None
         )
-        bgs = images_by_stem(base / "bg") if (base / "bg").is_dir() else None
+        bgs = image_names(base / "bg") if (base / "bg").is_dir() else None
         if merged is None and bgs is None and self.backgrounds is None:
             raise self.not_found(
                 base / "merged",

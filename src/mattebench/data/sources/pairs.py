@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mattebench.data.decode import IMAGE_EXTENSIONS, read_alpha, read_image
+from mattebench.data.decode import image_names, read_alpha, read_image
 from mattebench.data.sources.base import DatasetLayoutError, listed
 
 
@@ -30,23 +30,9 @@ def same_size(a: np.ndarray, b: np.ndarray, a_path: Path, b_path: Path) -> None:
         )
 
 
-def images_by_stem(folder: Path) -> dict[str, str]:
-    """File stem -> file name of the images directly in `folder`; a repeated stem raises."""
-    names: dict[str, str] = {}
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if entry.is_file() and entry.name.lower().endswith(IMAGE_EXTENSIONS):
-            stem = entry.name.rsplit(".", 1)[0]
-            if stem in names:
-                raise DatasetLayoutError(
-                    f"{folder} holds two images named {stem!r}: {names[stem]}, {entry.name}"
-                )
-            names[stem] = entry.name
-    return names
-
-
 def pair_by_stem(fgr_dir: Path, pha_dir: Path, dataset: str) -> list[tuple[str, str, str]]:
     """(stem, fgr file, pha file), sorted; images without a partner raise, listing them."""
-    fgr, pha = images_by_stem(fgr_dir), images_by_stem(pha_dir)
+    fgr, pha = image_names(fgr_dir), image_names(pha_dir)
     if fgr.keys() != pha.keys():
         raise DatasetLayoutError(
             f"{dataset}: {fgr_dir} ({len(fgr)} images) and {pha_dir} ({len(pha)} images) do not "

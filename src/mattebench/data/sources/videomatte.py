@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mattebench.data.decode import IMAGE_EXTENSIONS, CorruptImageError, read_image
+from mattebench.data.decode import CorruptImageError, image_names, read_image
 from mattebench.data.sources.base import DatasetLayoutError, Foreground, Source, listed
 
 PUBLISHED = (
@@ -110,7 +110,7 @@ class VideoMatteFrames(_VideoMatte):
         clips = self._select(_subdirs(fgr_dir), _subdirs(pha_dir))
         index, counts, mismatched = [], {}, []
         for clip in clips:
-            fgr, pha = _frames(fgr_dir / clip), _frames(pha_dir / clip)
+            fgr, pha = image_names(fgr_dir / clip), image_names(pha_dir / clip)
             mismatched += [f"{clip}/{f} (fgr only)" for f in fgr.keys() - pha.keys()]
             mismatched += [f"{clip}/{f} (pha only)" for f in pha.keys() - fgr.keys()]
             frames = sorted(fgr.keys() & pha.keys())
@@ -209,15 +209,6 @@ class VideoMatteVideos(_VideoMatte):
 
 def _subdirs(folder: Path) -> set[str]:
     return {e.name for e in os.scandir(folder) if e.is_dir()}
-
-
-def _frames(folder: Path) -> dict[str, str]:
-    """Frame name (no extension) -> file name, for the images directly in `folder`."""
-    return {
-        name.rsplit(".", 1)[0]: name
-        for e in os.scandir(folder)
-        if e.is_file() and (name := e.name).lower().endswith(IMAGE_EXTENSIONS)
-    }
 
 
 def _videos(folder: Path) -> set[str]:
