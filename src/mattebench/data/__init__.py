@@ -1,9 +1,11 @@
-"""The shared data layer: readers, compositing, trimaps, augmentation and the datamodule.
+"""The shared data layer: readers, decoding, compositing, trimaps, augmentation, the datamodule.
 
-Layouts and errors: `sources`; I = αF + (1 − α)B: `compose`; per-sample albumentations
-pipelines: `sample_augment` (BGMv2's own transforms: `transforms`, affine matrices: `geometry`);
-per-batch augmentation on the device: `augment`; light sources: `lighting`; previous-frame
-alpha: `temporal`; trimaps: `trimap`.
+One home per idea: files -> arrays (extensions, image / matte / trimap readers, the RGBA rule):
+`decode`; I = αF + (1 − α)B: `compose`; what a trimap value means, and trimaps from alpha:
+`trimap`; one reader per on-disk layout: `sources`; generated stand-ins in those layouts:
+`samples`; per-sample albumentations pipelines: `sample_augment` (BGMv2's own transforms:
+`transforms`, affine matrices: `geometry`); per-batch augmentation on the device: `augment`;
+light sources: `lighting`; previous-frame alpha: `temporal`.
 `MattingDataModule` turns foreground sources and background folders into Batch-contract
 batches (DESIGN.md). Nothing here knows about methods.
 
