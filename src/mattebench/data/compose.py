@@ -1,7 +1,9 @@
-"""Compositing: the one place where I = αF + (1 − α)B is written, and the BGMv2 shadow.
+"""Compositing: the one place where I = αF + (1 − α)B is written, the BGMv2 shadow, and DIM's
+fit of a background behind a foreground (`cover_crop`).
 
-Every dataset, augmentation, method and image panel composites through `composite`, so a
-change of convention (premultiplied foregrounds, linear light) happens here once.
+Every dataset, sample generator, test set, augmentation, method panel and the inference
+runner's background replacement composites through `composite`, so a change of convention
+(premultiplied foregrounds, linear light) happens here once.
 """
 
 from __future__ import annotations
