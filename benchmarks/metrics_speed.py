@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -120,6 +121,11 @@ def print_table(rows: list[dict], header: str) -> None:
         )
 
 
+def load_text(load: tuple[float, float, float]) -> str:
+    """The machine's load averages: other jobs on the same cores move every ratio."""
+    return "/".join(f"{x:.1f}" for x in load)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     """`WxH` -> (H, W)."""
     try:
@@ -138,6 +144,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     sizes = [parse_size(s) if isinstance(s, str) else s for s in args.sizes]
+    load_before = os.getloadavg()
     rows = []
     for height, width in sizes:
         for case in args.cases:
@@ -146,8 +153,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
             rows.append({"case": case, **row})
     print_table(
         rows,
-        f"{args.images} mattes per case, DIM convention, CPU, median of {args.repeats}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+        f"{args.images} mattes per case, DIM convention, CPU ({os.cpu_count()} cores), median of "
+        f"{args.repeats}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"load average (1, 5, 15 min) {load_text(load_before)} before, "
+        f"{load_text(os.getloadavg())} after",
     )
     if args.json:
         with open(args.json, "w") as f:
