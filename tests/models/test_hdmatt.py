@@ -212,4 +212,3 @@ def test_reflective_crops_match_reflect_padding():
     padded = F.pad(x[None], (4, 4, 4, 4), mode="reflect")[0]
     torch.testing.assert_close(crop(x, -4, -4, 17)[:, :15, :17], padded[:, :15, :17])
     assert reflect_indices(-2, 6, 3).tolist() == [2, 1, 0, 1, 2, 1]
-
