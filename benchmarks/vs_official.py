@@ -21,16 +21,21 @@ Runtimes for our side (the official side always runs as its repository does: fp3
   folded, weights prepacked; CPU C++ kernels; compiling takes minutes).
 - `bf16`: CPU autocast to bfloat16 (needs AVX512-BF16 or AMX to be fast); approximate, so the
   table shows its difference instead of a match.
-- `onnx`: ONNX Runtime on the exported graph, MODNet only: BGMv2's `sampling` refine selects
-  patches with a data-dependent top-k that a fixed-shape graph cannot hold (export.py exports the
-  slower `full` refine instead, which is not like with like).
+- `onnx`: ONNX Runtime (CPU provider, the same threads) on the graph exported here at the
+  case's size. BGMv2 is exported in `sampling` mode, like with like: at inference its refiner
+  takes the top k patches with static shapes (no `nonzero`) and crops them with one gather.
+
+Every table line gives both ratios: wall time, and process CPU time (all threads), which other
+jobs on the same cores disturb less; the load averages before and after are printed with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import importlib.util
+import os
 import statistics
 import sys
 import tempfile
@@ -137,13 +142,13 @@ def modnet_case(root: Path, size: int, seed: int) -> Case:
     return Case(f"MODNet {size}x{size}", ours, official, (image,), lambda net, x: net(x, True)[2])
 
 
-def runner(case: Case, runtime: str, workdir: Path) -> Callable[[], Tensor] | None:
-    """A call of our network in `runtime`, or None where the runtime does not apply."""
+def runner(case: Case, runtime: str, workdir: Path) -> Callable[[], Tensor]:
+    """A call of our network in `runtime`."""
     net, inputs = case.ours, case.inputs
     if runtime == "eager":
         return lambda: case.alpha(net)
-    if runtime == "channels_last":
-        net_cl = net.to(memory_format=torch.channels_last)
+    if runtime == "channels_last":  # a copy: Module.to converts in place, the others stay NCHW
+        net_cl = copy.deepcopy(net).to(memory_format=torch.channels_last)
         inputs_cl = tuple(x.contiguous(memory_format=torch.channels_last) for x in inputs)
         return lambda: case.alpha(net_cl, inputs_cl)
     if runtime == "compile":
@@ -152,7 +157,7 @@ def runner(case: Case, runtime: str, workdir: Path) -> Callable[[], Tensor] | No
         import torch._inductor.config as inductor
 
         inductor.freezing = True
-        compiled = torch.compile(net.to(memory_format=torch.channels_last))
+        compiled = torch.compile(copy.deepcopy(net).to(memory_format=torch.channels_last))
         inputs_cl = tuple(x.contiguous(memory_format=torch.channels_last) for x in inputs)
         return lambda: case.alpha(compiled, inputs_cl)
     if runtime == "bf16":
@@ -163,8 +168,6 @@ def runner(case: Case, runtime: str, workdir: Path) -> Callable[[], Tensor] | No
 
         return bf16
     if runtime == "onnx":
-        if isinstance(net, MattingRefine):
-            return None
         return onnx_runner(case, workdir)
     raise ValueError(runtime)
 
@@ -185,6 +188,8 @@ def onnx_runner(case: Case, workdir: Path) -> Callable[[], Tensor]:
         torch.onnx.export(Alpha().eval(), case.inputs, str(path), dynamo=False, opset_version=17)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
+    # no spinning after a run: idle threads would take the cores from the next side timed
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     names = [arg.name for arg in session.get_inputs()]
     feed = {name: x.numpy() for name, x in zip(names, case.inputs, strict=True)}
@@ -201,39 +206,51 @@ def warnings_off():
 
 
 def compare(case: Case, runtimes: list[str], repeats: int, workdir: Path) -> list[dict]:
-    rows = []
+    """Every runtime against the official network: all of them built and warmed up (compiled)
+    first, then `repeats` rounds that each run the official network and every runtime once, so
+    that a change of the machine's load between rounds hits all sides alike; medians."""
     with torch.no_grad():
         reference = case.alpha(case.official)
+        sides: dict[str, Callable[[], Tensor]] = {"official": lambda: case.alpha(case.official)}
+        diffs: dict[str, float] = {}
         for runtime in runtimes:
-            ours = runner(case, runtime, workdir)
-            if ours is None:
-                continue
-            diff = float((ours() - reference).abs().max())  # also the warm-up (and compilation)
-            times: dict[str, list[float]] = {"official": [], "ours": []}
-            for _ in range(repeats):
-                for side, fn in (("official", lambda: case.alpha(case.official)), ("ours", ours)):
-                    start = time.perf_counter()
-                    fn()
-                    times[side].append(time.perf_counter() - start)
-            official_s, ours_s = (statistics.median(times[k]) for k in ("official", "ours"))
-            rows.append(
-                {
-                    "case": case.name,
-                    "runtime": runtime,
-                    "official_ms": 1e3 * official_s,
-                    "ours_ms": 1e3 * ours_s,
-                    "ratio": official_s / ours_s,
-                    "max_abs_diff": diff,
-                    "match": runtime == "bf16" or diff <= ATOL,
-                }
-            )
-            print(format_row(rows[-1]), flush=True)
+            sides[runtime] = runner(case, runtime, workdir)
+            # also the warm-up (and the compilation)
+            diffs[runtime] = float((sides[runtime]() - reference).abs().max())
+        wall: dict[str, list[float]] = {side: [] for side in sides}
+        cpu: dict[str, list[float]] = {side: [] for side in sides}
+        for _ in range(repeats):
+            for side, fn in sides.items():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                fn()
+                wall[side].append(time.perf_counter() - start)
+                cpu[side].append(time.process_time() - start_cpu)
+    official_s, official_cpu = (
+        statistics.median(wall["official"]),
+        statistics.median(cpu["official"]),
+    )
+    rows = []
+    for runtime in runtimes:
+        ours_s, ours_cpu = statistics.median(wall[runtime]), statistics.median(cpu[runtime])
+        rows.append(
+            {
+                "case": case.name,
+                "runtime": runtime,
+                "official_ms": 1e3 * official_s,
+                "ours_ms": 1e3 * ours_s,
+                "ratio": official_s / ours_s,
+                "cpu_ratio": official_cpu / ours_cpu,
+                "max_abs_diff": diffs[runtime],
+                "match": runtime == "bf16" or diffs[runtime] <= ATOL,
+            }
+        )
+        print(format_row(rows[-1]), flush=True)
     return rows
 
 
 HEADER = (
-    "| model, size | our runtime | official ms | ours ms | official / ours | max abs diff |\n"
-    "|---|---|--:|--:|--:|--:|"
+    "| model, size | our runtime | official ms | ours ms | official / ours | same, CPU time "
+    "| max abs diff |\n|---|---|--:|--:|--:|--:|--:|"
 )
 
 
@@ -241,8 +258,21 @@ def format_row(row: dict) -> str:
     check = "approx." if row["runtime"] == "bf16" else ("ok" if row["match"] else "MISMATCH")
     return (
         f"| {row['case']} | {row['runtime']} | {row['official_ms']:.0f} | {row['ours_ms']:.0f} | "
-        f"{row['ratio']:.2f}x | {row['max_abs_diff']:.1e} ({check}) |"
+        f"{row['ratio']:.2f}x | {row['cpu_ratio']:.2f}x | {row['max_abs_diff']:.1e} ({check}) |"
     )
+
+
+def load_text() -> str:
+    """The machine's load averages: other jobs on the same cores move every ratio."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def onnxruntime_version() -> str:
+    try:
+        import onnxruntime
+    except ImportError:
+        return "not installed"
+    return onnxruntime.__version__
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -272,14 +302,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.modnet:
         cases.append(lambda: modnet_case(args.modnet, args.modnet_size, args.seed))
     print(
-        f"CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, median of "
-        f"{args.repeats} alternating runs after a warm-up\n{HEADER}",
+        f"CPU ({os.cpu_count()} cores), {torch.get_num_threads()} threads, torch "
+        f"{torch.__version__}, onnxruntime {onnxruntime_version()}, median of {args.repeats} "
+        f"rounds (official and every runtime once per round) after a warm-up; load average "
+        f"(1, 5, 15 min) {load_text()}\n{HEADER}",
         flush=True,
     )
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
         for make in cases:
             rows += compare(make(), args.runtimes, args.repeats, Path(workdir))
+    print(f"load average after: {load_text()}", flush=True)
     bad = [r for r in rows if not r["match"]]
     if bad:
         raise SystemExit(

@@ -14,9 +14,10 @@ Modes:
 - "full": every pixel, with ordinary padded convolutions (a debugging reference; identical to the
   patch modes with all patches selected).
 
-Patches are cropped with `unfold` and written back through a (B, C, H/4, 4, W/4, 4) view, the
-official defaults ("unfold" / "scatter_nd"); its export-only alternatives (roi_align, gather,
-scatter_element) give the same numbers and are not reproduced.
+Patches are cropped with one gather (`crop_patch`: the official "unfold" crop's values, and
+exportable to ONNX) and written back through a (B, C, H/4, 4, W/4, 4) view, the official
+"scatter_nd" default; its other export-only alternatives (roi_align, scatter_element) give the
+same numbers and are not reproduced.
 
 Static shapes at inference: in "sampling" mode outside training the refiner refines all k top
 patches and writes the dropped ones (error exactly 0) back unchanged, instead of listing the
@@ -184,12 +185,22 @@ class Refiner(nn.Module):
 
 def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     """(B, C, H, W) -> (P, C, size + 2 padding, same): windows at stride `size` on the zero-padded
-    image, picked by `idx` = (batch, row, column) indices in units of `size`."""
+    image, picked by `idx` = (batch, row, column) indices in units of `size`.
+
+    The official code indexes a double `unfold` view; this gathers the same windows (the same
+    values) with one advanced index on the channels-last view: each gathered element is a run of
+    C contiguous values when `x` is channels-last, and the graph exports to ONNX (the tracer
+    cannot export `unfold` of a padded tensor). The patches are returned contiguous, as the
+    official index returns them: the convolutions that follow pick their kernels by layout,
+    and another layout would round differently from `refine_everywhere`.
+    """
     if padding:
         x = F.pad(x, (padding,) * 4)
-    window = size + 2 * padding
-    patches = x.permute(0, 2, 3, 1).unfold(1, window, size).unfold(2, window, size)
-    return patches[idx[0], idx[1], idx[2]]
+    offsets = torch.arange(size + 2 * padding, device=x.device)
+    rows = (idx[1] * size)[:, None] + offsets  # (P, window)
+    cols = (idx[2] * size)[:, None] + offsets
+    patches = x.permute(0, 2, 3, 1)[idx[0][:, None, None], rows[:, :, None], cols[:, None, :]]
+    return patches.permute(0, 3, 1, 2).contiguous()
 
 
 def regions_map(err: Tensor, top: Tensor, keep: Tensor) -> Tensor:
