@@ -1,0 +1,45 @@
+"""The sample recipes (scale=sample, conf/recipe/): what they change, and that the main job learns.
+
+`make train` is the first thing a newcomer runs: from scratch on the generated sample, it must
+end with a matte that is plainly the person (issue 15: test IoU >= 0.9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mattebench.tasks import train
+from tests.platform.conftest import compose_config
+
+COMPARED = ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal", "hdmatt", "tiramisu56"]
+
+
+def test_sample_recipes_apply_only_at_sample_scale(tmp_path):
+    paper = compose_config(tmp_path, ["model=bgmv2_base"])
+    sample = compose_config(tmp_path, ["model=bgmv2_base", "scale=sample"])
+    assert paper.model.net.backbone == "resnet50" and "init_alpha_bias" not in paper.model
+    assert "plate" not in paper.data.batch_augment
+    assert sample.model.net.backbone == "mobilenetv2" and sample.model.init_alpha_bias == 0.5
+    assert sample.data.batch_augment.plate == {}  # the test protocol's plate perturbation
+    assert list(sample.data.sample_augment.foreground.transforms.geometry.scale) == [1.2, 2.0]
+    refine = compose_config(tmp_path, ["model=bgmv2", "scale=sample"])
+    assert refine.model.net.backbone == "mobilenetv2" and refine.model.lr.refiner == 1e-3
+
+
+def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
+    sweep = compose_config(tmp_path, ["experiment=compare_methods_sample"])
+    assert sweep.hydra.sweeper.params.model.split(",") == COMPARED
+    hdmatt = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=hdmatt"])
+    assert hdmatt.model.patch_size == 64 and hdmatt.data.size == 128
+    modnet = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=modnet"])
+    assert modnet.model.ref_size is None and modnet.model.scheduler is None
+    main = compose_config(tmp_path, ["experiment=bgmv2_sample"])
+    assert main.model.net.backbone == "mobilenetv2" and main.trainer.max_epochs == 40
+    again = compose_config(tmp_path, ["experiment=bgmv2_sample", "ckpt_path=x"], "eval")
+    assert again.model.net.backbone == "mobilenetv2"  # eval.py builds the network it trained
+
+
+@pytest.mark.slow  # the whole main job: minutes on a CPU
+def test_make_train_ends_with_the_person_matted(make_config):
+    cfg = make_config("experiment=bgmv2_sample", "logger=csv")
+    metrics = train(cfg)
+    assert metrics["test/iou"] >= 0.9, metrics
