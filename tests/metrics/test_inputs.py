@@ -77,3 +77,16 @@ def test_mask_must_match_and_be_boolean():
         F.sad(x, x, mask=torch.ones(1, 1, 2, 2), region="mask")
     with pytest.raises(ValueError, match="use region='mask'"):
         F.sad(x, x, mask=torch.ones(1, 1, 2, 2, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_every_float_dtype_scores_as_its_float32_values(dtype):
+    """On CPU the inputs go through NumPy where it has the dtype (bfloat16 stays in PyTorch);
+    a trimap in the same dtype marks 0.5 and 128/255 as unknown in that dtype's precision."""
+    values = torch.tensor([[0.0, 0.25], [0.5, 1.0]])[None, None]
+    pred = values.to(dtype)
+    trimap = [[0.0, 128 / 255], [0.5, 1.0]]
+    expected = F.sad(pred.float(), torch.zeros_like(values), torch.tensor(trimap)[None, None])
+    got = F.sad(pred, torch.zeros_like(pred), torch.tensor(trimap, dtype=dtype)[None, None])
+    assert torch.equal(got, expected)
+    assert got.item() == pytest.approx(0.75 / 1000)

@@ -87,7 +87,10 @@ def _error_sums(batch: MattingBatch, *, squared: bool, whole_image: bool) -> Ten
     region = None if whole_image else batch.region
     if batch.pred.device.type == "cpu":
         error = np.subtract(batch.pred.numpy(), batch.target.numpy())
-        np.square(error, out=error) if squared else np.abs(error, out=error)
+        if squared:
+            np.square(error, out=error)
+        else:
+            np.abs(error, out=error)
         if region is not None:
             np.multiply(error, region.numpy(), out=error)
         return torch.from_numpy(error.sum(axis=(1, 2, 3)))

@@ -262,7 +262,7 @@ def _split_trimap(trimap: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     the CPU tensor's NumPy view (no PyTorch threads to wake for three byte compares)."""
     if not (trimap.dtype == torch.uint8 or trimap.is_floating_point()):
         raise TypeError(f"trimap must be float or uint8, got dtype {trimap.dtype}.")
-    values = trimap.numpy() if _has_numpy_view(trimap) else trimap
+    values = trimap.detach().numpy() if _has_numpy_view(trimap) else trimap
     if trimap.dtype == torch.uint8:
         bg, fg = values == 0, values == 255
         unknown = values == 128
