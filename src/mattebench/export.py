@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from mattebench.data.trimap import quantise_trimap
 from mattebench.inference.load import load_method
 from mattebench.inference.runner import network_inputs
-from mattebench.methods.base import MattingMethod
+from mattebench.methods.base import INPUT_CHANNELS, MattingMethod
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,11 @@ def exportable(method: MattingMethod) -> tuple[PredictModule, str | None]:
 def example_inputs(
     keys: tuple[str, ...], batch: int, height: int, width: int, seed: int = 0
 ) -> tuple[Tensor, ...]:
-    """A fixed random input per key; trimaps in {0, 0.5, 1}."""
+    """A fixed random input per key (the benchmark's too); trimaps hold the three levels."""
     generator = torch.Generator().manual_seed(seed)
-    channels = {"image": 3, "bgr": 3, "trimap": 1, "prev_alpha": 1}
     inputs = []
     for key in keys:
-        x = torch.rand(batch, channels[key], height, width, generator=generator)
+        x = torch.rand(batch, INPUT_CHANNELS[key], height, width, generator=generator)
         inputs.append(quantise_trimap(x) if key == "trimap" else x)
     return tuple(inputs)
 

@@ -21,9 +21,6 @@ from torch import Tensor
 if TYPE_CHECKING:
     from mattebench.methods.base import MattingMethod
 
-#: Channels of each input a method may declare.
-CHANNELS = {"image": 3, "bgr": 3, "trimap": 1, "prev_alpha": 1}
-
 
 @dataclass
 class Subject:
@@ -41,18 +38,14 @@ class Subject:
         return sum(p.numel() for p in self.method.parameters()) / 1e6
 
     def inputs(self, batch: int, height: int, width: int) -> dict[str, Tensor]:
-        """Random inputs for every declared input, seeded; a temporal method's previous alpha
-        included (it is passed to `infer` as `previous`). Trimaps hold the three levels drawn
-        per pixel: unknown pixels everywhere, the worst case for band-limited methods."""
-        generator = torch.Generator().manual_seed(0)
-        out = {}
-        for key in self.method.inputs:
-            shape = (batch, CHANNELS[key], height, width)
-            if key == "trimap":
-                out[key] = torch.randint(0, 3, shape, generator=generator) / 2
-            else:
-                out[key] = torch.rand(shape, generator=generator)
-        return out
+        """Random inputs for every declared input, seeded, as export.py's checks draw them; a
+        temporal method's previous alpha included (`infer` gets it as `previous`). Trimaps
+        hold the three levels pixel by pixel: unknown pixels everywhere, the worst case for
+        band-limited methods."""
+        from mattebench.export import example_inputs
+
+        keys = self.method.inputs
+        return dict(zip(keys, example_inputs(keys, batch, height, width), strict=True))
 
     def call(self, inputs: dict[str, Tensor]) -> Callable[[], Any]:
         """One prediction of `inputs`, as `infer` makes it."""

@@ -48,6 +48,8 @@ KEY_MEANINGS = {
 #: Batch keys that can be a method's input at evaluation; every other key is ground truth.
 #: `prev_alpha` is never read from the batch there: temporal methods get their own prediction.
 INPUT_KEYS = ("image", "bgr", "trimap", "prev_alpha")
+#: Channels of each input key.
+INPUT_CHANNELS = {"image": 3, "bgr": 3, "trimap": 1, "prev_alpha": 1}
 
 
 class MattingMethod(LightningModule):
