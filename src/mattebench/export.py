@@ -9,7 +9,8 @@ post-processing (MODNet's [-1, 1] normalisation and padding to a multiple of 32)
 graph. ONNX uses the TorchScript-based exporter (`dynamo=False`; the dynamo exporter would need
 onnxscript), shapes fixed at the export size except the batch axis. Before tracing, each method
 puts itself in the state its graph holds (`MattingMethod.prepare_export`): a fixed-shape graph
-cannot pick work by data, so e.g. BGMv2's refiner switches to "full" mode; what that changes is
+cannot pick a data-dependent amount of work, so e.g. BGMv2's "thresholding" refiner switches
+to "full" mode; what that changes is
 logged and recorded in `export.json` (`differs`).
 """
 

@@ -1,6 +1,6 @@
 """`infer.py runtime=onnx`: every exportable method, exported by export.py, writes the same
-mattes as the PyTorch path on the same input and weights (BGMv2's refiner in "full" mode on
-both sides: the export's mode, see mattebench.export)."""
+mattes as the PyTorch path on the same input and weights (BGMv2's sampling refiner on both
+sides: it exports as it runs, see MattingMethod.prepare_export)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ METHODS = {
     "modnet": ("model=modnet", "model.ref_size=null"),
     "modnet_temporal": ("model=modnet_temporal", "model.ref_size=null"),
     "bgmv2_base": ("model=bgmv2_base", "model.net.backbone=mobilenetv2"),
-    "bgmv2": ("model=bgmv2", "model.net.backbone=mobilenetv2", "model.net.refine_mode=full"),
+    "bgmv2": ("model=bgmv2", "model.net.backbone=mobilenetv2"),
 }
 
 

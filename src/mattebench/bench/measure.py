@@ -7,7 +7,7 @@ its network to channels_last, its network compiled in place (`nn.Module.compile`
 freezing on CPU). ONNX rows run the method's `infer` with its network step (`predict`) in ONNX
 Runtime on the graph `export.py` writes for that input (CPU fp32), as `infer.py runtime=onnx`
 runs it; where the graph computes something else than `infer` (`prepare_export`, e.g. BGMv2's
-refiner in full mode) the row's `note` says so.
+thresholding refiner in full mode) the row's `note` says so.
 """
 
 from __future__ import annotations

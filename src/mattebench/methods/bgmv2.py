@@ -7,7 +7,8 @@ official release through `init_weights`).
 Training crops and evaluation inputs have sides that are multiples of 4, as the refiner needs
 (`input_multiple`). Evaluation runs at full resolution; the refine network's `backbone_scale`
 and refined pixels are chosen by the input size (`eval_sizes`, the official HD / 4K settings,
-specs/bgmv2.md §1.9 and Table 1). Exported graphs refine in "full" mode (`prepare_export`).
+specs/bgmv2.md §1.9 and Table 1). Exported graphs refine as `infer` does, except the
+"thresholding" mode, exported as "full" (`prepare_export`).
 """
 
 from __future__ import annotations
@@ -91,14 +92,15 @@ class BGMv2(MattingMethod):
         return InferencePolicy(multiple=self.input_multiple, net_settings=settings)
 
     def prepare_export(self) -> str | None:
-        """The refiner in "full" mode: "sampling" and "thresholding" pick patches with
-        data-dependent top-k / nonzero, which a fixed-shape graph cannot express; "full"
-        refines every patch (specs/bgmv2.md §1.10), the same alpha where all are picked."""
+        """ "sampling" exports as it runs (a fixed top-k count, patches cut with one gather);
+        "thresholding" picks a data-dependent number of patches (`nonzero`), which a traced
+        graph would freeze at the example's count: it is exported in "full" mode, every patch
+        refined (specs/bgmv2.md §1.10), the same alpha where all are picked."""
         self.eval()
-        if not self.refines or self.net.refiner.mode == "full":
+        if not self.refines or self.net.refiner.mode != "thresholding":
             return None
-        mode, self.net.refiner.mode = self.net.refiner.mode, "full"
-        return f'refiner mode "full" instead of "{mode}" (every patch refined)'
+        self.net.refiner.mode = "full"
+        return 'refiner mode "full" instead of "thresholding" (every patch refined)'
 
     @property
     def refines(self) -> bool:
