@@ -190,9 +190,10 @@ def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     The official code indexes a double `unfold` view; this gathers the same windows (the same
     values) with one advanced index on the channels-last view: each gathered element is a run of
     C contiguous values when `x` is channels-last, and the graph exports to ONNX (the tracer
-    cannot export `unfold` of a padded tensor). The patches are returned contiguous, as the
-    official index returns them: the convolutions that follow pick their kernels by layout,
-    and another layout would round differently from `refine_everywhere`.
+    cannot export `unfold` of a padded tensor). The patches keep the layout of `x`: contiguous
+    for a contiguous `x`, as the official index returns them (the convolutions that follow pick
+    their kernels by layout, and another layout would round differently from
+    `refine_everywhere`), channels-last without a copy in a channels-last network.
     """
     if padding:
         x = F.pad(x, (padding,) * 4)
@@ -200,7 +201,8 @@ def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     rows = (idx[1] * size)[:, None] + offsets  # (P, window)
     cols = (idx[2] * size)[:, None] + offsets
     patches = x.permute(0, 2, 3, 1)[idx[0][:, None, None], rows[:, :, None], cols[:, None, :]]
-    return patches.permute(0, 3, 1, 2).contiguous()
+    patches = patches.permute(0, 3, 1, 2)
+    return patches.contiguous() if x.is_contiguous() else patches
 
 
 def regions_map(err: Tensor, top: Tensor, keep: Tensor) -> Tensor:
