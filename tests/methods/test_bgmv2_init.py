@@ -1,4 +1,5 @@
-"""BGMv2's sample-run initialisation of the alpha output (`init_alpha_bias`)."""
+"""BGMv2's sample-run initialisations: the alpha output (`init_alpha_bias`) and the plate
+difference in the first convolution (`init_plate_difference`)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,20 @@ def test_alpha_bias_starts_every_pixel_inside_the_clamp():
     assert ((raw > 0) & (raw < 1)).all()  # every pixel's alpha gets a gradient
     others = started.net.decoder.conv4.bias[1:]
     torch.testing.assert_close(others, default.net.decoder.conv4.bias[1:])
+
+
+def test_plate_difference_start_shows_where_the_image_leaves_the_plate():
+    torch.manual_seed(0)
+    method = BGMv2(
+        MattingBase("mobilenetv2"), optimizer=torch.optim.Adam, init_plate_difference=True
+    )
+    stem = method.net.backbone.body.conv_stem
+    bgr = torch.rand(1, 3, 32, 32)
+    image = bgr.clone()
+    image[..., 8:16, 8:16] = 1 - image[..., 8:16, 8:16]  # the "person": where they differ
+    with torch.no_grad():
+        out = stem(torch.cat([image, bgr], 1))[0, :6]
+    diff = (image - bgr)[0, :, ::2, ::2]  # stride 2, centre tap
+    torch.testing.assert_close(out, torch.cat([diff, -diff]))
+    assert out[:, 8:, 8:].abs().max() == 0 and out[:, 4:8, 4:8].abs().amax() > 0
+    assert stem.weight[6:].abs().sum() > 0  # the other filters keep their initialisation

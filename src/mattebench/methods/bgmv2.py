@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
+from torch import nn
 
 from mattebench.losses import bgmv2 as losses
 from mattebench.methods.base import Batch, MattingMethod, Prediction
@@ -44,6 +45,11 @@ class BGMv2(MattingMethod):
         scratch, the L1 loss of a background-dominated crop drives the pre-clamp alpha below 0
         everywhere, where `clamp` passes no gradient, and the matte stays empty. Starting
         inside (0, 1) keeps every pixel learning; the generated-sample run sets 0.5.
+    init_plate_difference: start the backbone's first convolution with 6 of its filters
+        computing +-(src - bgr) per colour channel (centre tap; the others keep the default
+        initialisation). Not in the paper either: its backbone starts from ImageNet features; from
+        scratch a short run otherwise learns the person's look before the plate comparison the
+        method is built on. The generated-sample recipe sets it.
     detach_error_target: refine stage only; see `losses.bgmv2.refine_loss`.
     eval_sizes: refine stage only: evaluation settings by input size, the first entry whose
         `max_pixels` (null = any) covers the padded input applies: `backbone_scale` and
@@ -66,6 +72,7 @@ class BGMv2(MattingMethod):
         init_weights: str | Path | None = None,
         trust_weights: bool = False,
         init_alpha_bias: float | None = None,
+        init_plate_difference: bool = False,
         detach_error_target: bool = False,
         eval_sizes: Sequence[Mapping[str, Any]] = (),
         **kwargs: Any,
@@ -83,6 +90,8 @@ class BGMv2(MattingMethod):
         if init_alpha_bias is not None:
             with torch.no_grad():
                 self.net.decoder.conv4.bias[0] = init_alpha_bias  # channel 0: alpha
+        if init_plate_difference:
+            _init_plate_difference(self.net)
         if init_weights is not None:
             path = _existing(Path(init_weights))
             load_official_weights(self.net, path, strict=False, weights_only=not trust_weights)
@@ -124,6 +133,22 @@ class BGMv2(MattingMethod):
             )  # fmt: skip
         pha, fgr, err, _ = outputs
         return losses.base_loss(pha, fgr, err, batch["alpha"], batch["fgr"])
+
+
+@torch.no_grad()
+def _init_plate_difference(net: nn.Module) -> None:
+    """Filters 0-5 of the first convolution (input `cat([src, bgr])`) become src_c - bgr_c and
+    bgr_c - src_c at the centre tap, so the first ReLU already shows where the image leaves
+    the plate."""
+    stem = next(m for m in net.backbone.modules() if isinstance(m, nn.Conv2d))
+    weight = stem.weight
+    if weight.shape[1] != 6 or weight.shape[0] < 6:
+        raise ValueError(f"init_plate_difference needs a stem taking src + bgr, got {weight.shape}")
+    cy, cx = weight.shape[2] // 2, weight.shape[3] // 2
+    weight[:6] = 0
+    for c in range(3):
+        for sign, out in ((1.0, c), (-1.0, c + 3)):
+            weight[out, c, cy, cx], weight[out, c + 3, cy, cx] = sign, -sign
 
 
 def _existing(path: Path) -> Path:
