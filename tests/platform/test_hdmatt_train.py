@@ -1,6 +1,8 @@
 """`model=hdmatt` learns through the real Hydra configs on the generated Composition-1K sample
 (its fast dev run is in test_train.py's matrix over every model config)."""
 
+import pytest
+
 from mattebench.tasks import train
 from tests.platform.conftest import FAST, logged
 
@@ -8,6 +10,7 @@ from tests.platform.conftest import FAST, logged
 SMALL = ["model=hdmatt", "data=composition1k_sample", "model.patch_size=64", "model.margin=16"]
 
 
+@pytest.mark.slow  # long: 15 HDMatt training steps (the longest test of `make test` otherwise)
 def test_overfitting_a_batch_lowers_the_loss(make_config):
     cfg = make_config(
         *SMALL, "debug=overfit", *FAST, "model.lr=1e-3", "model.scheduler=null",

@@ -24,6 +24,7 @@ def test_variants_instantiate_with_the_spec_parameter_counts(make_config, varian
     assert sum(p.numel() for p in module.net.parameters()) == PARAMETERS[variant]
 
 
+@pytest.mark.slow  # long: 12 training epochs and three validations
 def test_overfitting_a_batch_raises_the_validation_iou(make_config):
     cfg = make_config(
         *SMALL, "data=coco_person_sample", "debug=overfit", "trainer.overfit_batches=1",
