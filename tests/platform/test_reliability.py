@@ -109,7 +109,7 @@ def test_skipped_corrupt_images_are_counted_in_the_metrics(make_config, sample_r
     backgrounds = sorted((data / "VideoMatte240K" / "Backgrounds" / "train").iterdir())
     for path in backgrounds[1:]:  # all but one training background are corrupt
         path.write_bytes(b"\xff\xd8 not a jpeg")
-    cfg = make_config(*BASE, *SHORT, "trainer.max_epochs=1", "test=false", "+data.corrupt=skip")
+    cfg = make_config(*BASE, *SHORT, "trainer.max_epochs=1", "test=false", "data.corrupt=skip")
     with open_dict(cfg):
         cfg.data.train.root = str(data / "VideoMatte240K")
     metrics = train(cfg)
