@@ -130,22 +130,29 @@ class Refiner(nn.Module):
         written back."""
         height, width = src.shape[2:]
         half = (height // 2, width // 2)
-        src_bgr = torch.cat([src, bgr], dim=1)
         pad_half, pad_full = (3, 2) if self.kernel_size == 3 else (0, 0)
+        # src and bgr are never concatenated at full resolution (the official cat([src, bgr])):
+        # that (B, 6, H, W) copy would be the refiner's largest buffer (50 MB at HD, allocated and
+        # page-faulted every frame) for values the crops read once. Each is resized on its own
+        # (concatenated at half resolution, a quarter of the size) and cropped on its own at full
+        # resolution: the patches hold the same values in the same channel order.
+        images = (src, bgr)
 
         # Stage 1, half resolution: 8x8 context (2x2 for kernel 1) -> 4x4 (2x2).
         x = torch.cat([hid, pha, fgr], dim=1)
         x = F.interpolate(x, half, mode="bilinear", align_corners=False)
         x = crop_patch(x, idx, 2, pad_half)
-        y = F.interpolate(src_bgr, half, mode="bilinear", align_corners=False)
+        y = torch.cat(
+            [F.interpolate(t, half, mode="bilinear", align_corners=False) for t in images], 1
+        )
         y = crop_patch(y, idx, 2, pad_half)
         x = self.relu(self.bn1(self.conv1(torch.cat([x, y], dim=1))))
         x = self.relu(self.bn2(self.conv2(x)))
 
         # Stage 2, full resolution: nearest-upsampled features + 8x8 crops of src, bgr -> 4x4.
         x = F.interpolate(x, 8 if self.kernel_size == 3 else 4, mode="nearest")
-        y = crop_patch(src_bgr, idx, 4, pad_full)
-        x = self.relu(self.bn3(self.conv3(torch.cat([x, y], dim=1))))
+        x = torch.cat([x, *(crop_patch(t, idx, 4, pad_full) for t in images)], dim=1)
+        x = self.relu(self.bn3(self.conv3(x)))
         x = self.conv4(x)
 
         out = torch.cat([pha, fgr], dim=1)
