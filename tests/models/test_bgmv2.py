@@ -21,7 +21,12 @@ from mattebench.models.bgmv2 import (
     to_official_state_dict,
 )
 from mattebench.models.bgmv2.aspp import ASPP
-from mattebench.models.bgmv2.refiner import Refiner, replace_patch
+from mattebench.models.bgmv2.refiner import (
+    Refiner,
+    crop_patch,
+    replace_patch,
+    upsampled_context,
+)
 
 BACKBONES = ["resnet50", "resnet101", "mobilenetv2"]
 
@@ -373,24 +378,68 @@ def test_refine_output_shapes_hd():
     ]
 
 
-@pytest.mark.parametrize("kernel_size", [3, 1])
-@pytest.mark.parametrize("backbone", ["resnet50", "mobilenetv2"])
-def test_full_equals_thresholding_everywhere(backbone, kernel_size):
+@pytest.mark.parametrize(
+    ("backbone", "kernel_size", "scale"),
+    [
+        ("resnet50", 3, 0.25),
+        ("resnet50", 1, 0.25),
+        ("mobilenetv2", 3, 0.25),
+        ("mobilenetv2", 1, 0.25),
+        ("mobilenetv2", 3, 0.125),
+    ],
+)
+def test_full_equals_thresholding_everywhere(backbone, kernel_size, scale):
     """Spec §1.10: in eval mode, `full` and `thresholding` with threshold -1 (every patch) give
-    identical pha and fgr."""
-    full = MattingRefine(backbone, refine_mode="full", refine_kernel_size=kernel_size)
+    the same pha and fgr. Identical where the patches crop the upsampled context map (kernel 1,
+    backbone_scale 1/8); with kernel 3 at 1/4 they upsample 5x5 coarse windows instead
+    (`upsampled_context`), which rounds differently from the whole-map interpolation of `full`:
+    equal to float rounding (measured max |diff| 1.2e-7)."""
+    full = MattingRefine(
+        backbone, backbone_scale=scale, refine_mode="full", refine_kernel_size=kernel_size
+    )
     randomize_batchnorm(full).eval()
     patches = MattingRefine(
-        backbone, refine_mode="thresholding", refine_threshold=-1, refine_kernel_size=kernel_size
+        backbone,
+        backbone_scale=scale,
+        refine_mode="thresholding",
+        refine_threshold=-1,
+        refine_kernel_size=kernel_size,
     ).eval()
     patches.load_state_dict(full.state_dict())
     src, bgr = inputs()
     with torch.no_grad():
         a, b = full(src, bgr), patches(src, bgr)
-    assert torch.equal(a[0], b[0])
-    assert torch.equal(a[1], b[1])
+    if kernel_size == 3 and scale == 0.25:
+        torch.testing.assert_close(b[0], a[0], rtol=0, atol=1e-6)
+        torch.testing.assert_close(b[1], a[1], rtol=0, atol=1e-6)
+    else:
+        assert torch.equal(a[0], b[0])
+        assert torch.equal(a[1], b[1])
     assert torch.equal(a[5], b[5])
     assert a[5].sum() == 2 * 16 * 24
+
+
+@pytest.mark.parametrize(("height", "width"), [(8, 12), (17, 23), (3, 5), (1, 2)])
+def test_upsampled_context_is_the_crop_of_the_upsampled_map(height, width):
+    """The 5x5-window upsampling against its definition, the official crop of the whole map
+    upsampled to twice its size, at every patch (so at every edge and corner): equal to float
+    rounding, exactly zero in the crop's padding, the layout of the map."""
+    x = torch.randn(2, 36, height, width, generator=torch.Generator().manual_seed(0))
+    b, r, c = torch.meshgrid(
+        torch.arange(2), torch.arange(height), torch.arange(width), indexing="ij"
+    )
+    idx = (b.flatten(), r.flatten(), c.flatten())
+    up = F.interpolate(x, (2 * height, 2 * width), mode="bilinear", align_corners=False)
+    expected = crop_patch(up, idx, 2, 3)
+    got = upsampled_context(x, idx)
+    assert got.shape == expected.shape == (2 * height * width, 36, 8, 8)
+    assert got.is_contiguous()
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+    assert torch.equal(got == 0, expected == 0)
+    x_nhwc = x.contiguous(memory_format=torch.channels_last)
+    got_nhwc = upsampled_context(x_nhwc, idx)
+    assert got_nhwc.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(got_nhwc, got)
 
 
 @pytest.mark.parametrize(("sample_pixels", "prevent"), [(16 * 50, True), (16 * 500, True)])

@@ -11,13 +11,19 @@ Modes:
   Unlike the official code, k is clamped to the number of patches: at the defaults the official
   `topk` raises for inputs under 80,000 pixels (issue #172); here every patch is a candidate.
 - "thresholding": every patch whose error exceeds `threshold`.
-- "full": every pixel, with ordinary padded convolutions (a debugging reference; identical to the
-  patch modes with all patches selected).
+- "full": every pixel, with ordinary padded convolutions (a debugging reference; the patch modes
+  with all patches selected give the same outputs, to float rounding: see below).
 
 Patches are cropped with one gather (`crop_patch`: the official "unfold" crop's values, and
 exportable to ONNX) and written back through a (B, C, H/4, 4, W/4, 4) view, the official
 "scatter_nd" default; its other export-only alternatives (roi_align, scatter_element) give the
-same numbers and are not reproduced.
+same numbers and are not reproduced. Where the half resolution is exactly twice the coarse one
+(backbone_scale 1/4, the HD default) and the kernel is 3, the 36-channel context is not upsampled
+as a whole map and cropped: each patch's 8x8 window is upsampled from the 5x5 coarse window
+around it (`upsampled_context`), the same bilinear weights summed in another order, so its values
+differ from the official ones by float rounding (about 1 ulp; outputs within 1e-6 of mode
+"full"). The whole map was most of the refiner's time on CPU (75 MB at HD for a few percent of
+it read); other scales and kernel 1 crop the upsampled map as the official code does.
 
 Static shapes at inference: in "sampling" mode outside training the refiner refines all k top
 patches and writes the dropped ones (error exactly 0) back unchanged, instead of listing the
@@ -140,8 +146,11 @@ class Refiner(nn.Module):
 
         # Stage 1, half resolution: 8x8 context (2x2 for kernel 1) -> 4x4 (2x2).
         x = torch.cat([hid, pha, fgr], dim=1)
-        x = F.interpolate(x, half, mode="bilinear", align_corners=False)
-        x = crop_patch(x, idx, 2, pad_half)
+        if self.kernel_size == 3 and half == (2 * x.size(2), 2 * x.size(3)):
+            x = upsampled_context(x, idx)
+        else:
+            x = F.interpolate(x, half, mode="bilinear", align_corners=False)
+            x = crop_patch(x, idx, 2, pad_half)
         y = torch.cat(
             [F.interpolate(t, half, mode="bilinear", align_corners=False) for t in images], 1
         )
@@ -210,6 +219,53 @@ def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     patches = x.permute(0, 2, 3, 1)[idx[0][:, None, None], rows[:, :, None], cols[:, None, :]]
     patches = patches.permute(0, 3, 1, 2)
     return patches.contiguous() if x.is_contiguous() else patches
+
+
+def upsampled_context(x: Tensor, idx: PatchIndex) -> Tensor:
+    """`crop_patch(F.interpolate(x, (2h, 2w), mode="bilinear"), idx, 2, 3)` for a (B, C, h, w)
+    map, computed from 5x5 windows of `x` instead of the whole upsampled map.
+
+    Why: at twice the coarse size (backbone_scale 1/4: the HD default) every 8x8 half-resolution
+    window of a patch is a fixed bilinear map (weights 1/4, 3/4) of the 5x5 coarse window around
+    it. Upsampling the windows replaces an upsampling of the whole 36-channel map (75 MB at HD,
+    of which the patches read a few percent) and its crop; compiled, it is one vectorised gather.
+    Edges as `align_corners=False`: coarse indices clamped to the map (the first half-resolution
+    row and column are exactly coarse row and column 0); the half-resolution pixels outside the
+    image are the crop's zero padding. The values equal the whole-map interpolation's up to float
+    rounding (ATen sums the four weighted terms in another order; about 1 ulp).
+    """
+    height, width = x.shape[2:]
+    offsets = torch.arange(-2, 3, device=x.device)
+    rows = idx[1][:, None] + offsets  # (P, 5) coarse rows around each patch
+    cols = idx[2][:, None] + offsets
+    windows = x.permute(0, 2, 3, 1)[
+        idx[0][:, None, None],
+        rows.clamp(0, height - 1)[:, :, None],
+        cols.clamp(0, width - 1)[:, None, :],
+    ]  # (P, 5, 5, C)
+    windows = upsample_window(windows, 2, idx[2])  # columns first, then rows, as ATen
+    windows = upsample_window(windows, 1, idx[1])  # (P, 8, 8, C)
+    offsets = torch.arange(-3, 5, device=x.device)
+    rows = (2 * idx[1])[:, None] + offsets  # (P, 8) half-resolution rows of each window
+    cols = (2 * idx[2])[:, None] + offsets
+    inside = ((rows >= 0) & (rows < 2 * height))[:, :, None] & ((cols >= 0) & (cols < 2 * width))[
+        :, None, :
+    ]
+    patches = torch.where(inside[..., None], windows, 0.0).permute(0, 3, 1, 2)
+    return patches.contiguous() if x.is_contiguous() else patches
+
+
+def upsample_window(window: Tensor, dim: int, centre: Tensor) -> Tensor:
+    """Bilinear x2 (`align_corners=False`) along `dim` of 5-pixel windows centred on the coarse
+    pixels `centre` (P,): the 8 samples between the first and the last pixel (of the 10)."""
+    low, high = window.narrow(dim, 0, 4), window.narrow(dim, 1, 4)
+    # the image's first half-resolution pixel, sample 2k + 1 where centre + k == 1: ATen's clamped
+    # source index puts all the weight on coarse pixel 0, which is `high` there
+    shape = [window.size(d) if d == 0 else 4 if d == dim else 1 for d in range(window.dim())]
+    first = (centre[:, None] + torch.arange(4, device=centre.device) == 1).view(shape)
+    even = low * 0.75 + high * 0.25
+    odd = torch.where(first, high, low * 0.25 + high * 0.75)
+    return torch.stack([even, odd], dim + 1).flatten(dim, dim + 1)
 
 
 def regions_map(err: Tensor, top: Tensor, keep: Tensor) -> Tensor:
