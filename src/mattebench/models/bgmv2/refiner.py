@@ -22,8 +22,8 @@ same numbers and are not reproduced. Where the half resolution is exactly twice 
 as a whole map and cropped: each patch's 8x8 window is upsampled from the 5x5 coarse window
 around it (`upsampled_context`), the same bilinear weights summed in another order, so its values
 differ from the official ones by float rounding (about 1 ulp; outputs within 1e-6 of mode
-"full"). The whole map was most of the refiner's time on CPU (75 MB at HD for a few percent of
-it read); other scales and kernel 1 crop the upsampled map as the official code does.
+"full"). The whole map (75 MB at HD, written every frame) was the largest non-convolution cost
+of the refiner on CPU; other scales and kernel 1 crop the upsampled map as the official code does.
 
 Static shapes at inference: in "sampling" mode outside training the refiner refines all k top
 patches and writes the dropped ones (error exactly 0) back unchanged, instead of listing the
@@ -227,8 +227,9 @@ def upsampled_context(x: Tensor, idx: PatchIndex) -> Tensor:
 
     Why: at twice the coarse size (backbone_scale 1/4: the HD default) every 8x8 half-resolution
     window of a patch is a fixed bilinear map (weights 1/4, 3/4) of the 5x5 coarse window around
-    it. Upsampling the windows replaces an upsampling of the whole 36-channel map (75 MB at HD,
-    of which the patches read a few percent) and its crop; compiled, it is one vectorised gather.
+    it. Upsampling the windows replaces the upsampling of the whole 36-channel map (75 MB at HD,
+    written every frame) and its crop: a gather of 5x5 windows (channels innermost, so vectorised)
+    and two passes of weighted sums.
     Edges as `align_corners=False`: coarse indices clamped to the map (the first half-resolution
     row and column are exactly coarse row and column 0); the half-resolution pixels outside the
     image are the crop's zero padding. The values equal the whole-map interpolation's up to float
