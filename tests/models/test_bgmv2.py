@@ -497,6 +497,24 @@ def test_static_patch_selection_equals_nonzero(sample_pixels, prevent, dropped):
         assert torch.equal(ours, theirs)
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_patch_chunks_do_not_change_the_outputs(training):
+    """The first stage runs in chunks of `patch_chunk` patches (memory, module doc): the same
+    pha and fgr as in one batch, in training too (the batch norm sees all patches at once)."""
+    refiner = randomize_batchnorm(Refiner("thresholding", threshold=-1)).train(training)
+    g = torch.Generator().manual_seed(0)
+    src, bgr = inputs()  # 2 x 16 x 24 = 768 patches
+    coarse = [torch.rand(2, c, 16, 24, generator=g) for c in (1, 3, 1, 32)]  # pha fgr err hid
+    outputs = {}
+    for chunk in (100, 768, 10_000):
+        refiner.patch_chunk = chunk
+        with torch.no_grad():
+            outputs[chunk] = refiner(src, bgr, *coarse)
+    for chunk in (100, 768):
+        for ours, whole in zip(outputs[chunk], outputs[10_000], strict=True):
+            assert torch.equal(ours, whole)
+
+
 def test_static_patch_selection_with_every_error_zero():
     """All top-k errors zero: nothing refined, as the official early return."""
     refiner = Refiner("sampling", sample_pixels=16 * 8).eval()
