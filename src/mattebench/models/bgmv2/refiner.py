@@ -158,7 +158,7 @@ class Refiner(nn.Module):
             [F.interpolate(t, half, mode="bilinear", align_corners=False) for t in images], 1
         )
         x = []
-        for part in zip(*(t.split(self.patch_chunk) for t in idx), strict=True):
+        for part in patch_chunks(idx, self.patch_chunk):
             if windows:
                 crops = [upsampled_context(context, part)]
             else:
@@ -229,6 +229,14 @@ def crop_patch(x: Tensor, idx: PatchIndex, size: int, padding: int) -> Tensor:
     patches = x.permute(0, 2, 3, 1)[idx[0][:, None, None], rows[:, :, None], cols[:, None, :]]
     patches = patches.permute(0, 3, 1, 2)
     return patches.contiguous() if x.is_contiguous() else patches
+
+
+def patch_chunks(idx: PatchIndex, size: int) -> list[PatchIndex]:
+    """`idx` in consecutive runs of at most `size` patches; a single run is not split (the ONNX
+    export of a split longer than its axis is an invalid graph)."""
+    if idx[0].numel() <= size:
+        return [idx]
+    return list(zip(*(t.split(size) for t in idx), strict=True))
 
 
 def upsampled_context(x: Tensor, idx: PatchIndex) -> Tensor:
