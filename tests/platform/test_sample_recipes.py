@@ -2,7 +2,8 @@
 
 `make train` is the first thing a newcomer runs: from scratch on the generated sample, it must
 end with a matte that is plainly the person. Issue 15 asks for test IoU >= 0.9; the recipe reaches
-0.76 today (README), so the bar below guards what is reached, not the goal."""
+0.91-0.92 (README, two seeds and two thread counts), and the bar sits a little below that, since
+the thread count changes the float rounding and so the trajectory."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def test_sample_recipes_apply_only_at_sample_scale(tmp_path):
     assert "plate" not in paper.data.batch_augment
     assert sample.model.net.backbone == "mobilenetv2" and sample.model.init_alpha_bias == 0.5
     assert sample.data.batch_augment.plate == {}  # the test protocol's plate perturbation
-    assert list(sample.data.sample_augment.foreground.transforms.geometry.scale) == [1.2, 2.0]
+    assert list(sample.data.sample_augment.foreground.transforms.geometry.scale) == [1.0, 1.6]
+    quiet = {key: sample.data.batch_augment[key] for key in ("shadow_p", "jitter_p", "misalign_p")}
+    assert quiet == {"shadow_p": 0, "jitter_p": 0, "misalign_p": 0}  # the test protocol has none
+    assert "shadow_p" not in paper.data.batch_augment  # BatchAugment's defaults: BGMv2's recipe
     refine = compose_config(tmp_path, ["model=bgmv2", "scale=sample"])
     assert refine.model.net.backbone == "mobilenetv2" and refine.model.lr.refiner == 1e-3
 
@@ -43,4 +47,4 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
 def test_make_train_ends_with_the_person_matted(make_config):
     cfg = make_config("experiment=bgmv2_sample", "logger=csv")
     metrics = train(cfg)
-    assert metrics["test/iou"] >= 0.7, metrics
+    assert metrics["test/iou"] >= 0.85, metrics
