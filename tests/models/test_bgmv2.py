@@ -515,6 +515,29 @@ def test_patch_chunks_do_not_change_the_outputs(training):
             assert torch.equal(ours, whole)
 
 
+def test_sampling_refine_in_patch_chunks_exports_to_onnx(tmp_path):
+    """More patches than `patch_chunk` (HD: 5,000 in runs of 2,048) through an ONNX export and
+    ONNX Runtime: the PyTorch outputs (`split(size)` exported run lengths past the axis' end)."""
+    onnxruntime = pytest.importorskip("onnxruntime")
+    model = randomize_batchnorm(
+        MattingRefine(
+            "mobilenetv2", refine_sample_pixels=16 * 300, refine_prevent_oversampling=False
+        )
+    ).eval()
+    model.refiner.patch_chunk = 128  # 300 patches: runs of 128, 128, 44
+    src, bgr = inputs(1, 128, 192)
+    path = tmp_path / "refine.onnx"
+    with torch.no_grad():
+        expected = model(src, bgr)
+        torch.onnx.export(model, (src, bgr), str(path), dynamo=False, opset_version=17)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [arg.name for arg in session.get_inputs()]
+    outputs = session.run(None, dict(zip(names, (src.numpy(), bgr.numpy()), strict=True)))
+    assert expected[5].sum() == 300
+    for theirs, ours in zip(outputs, expected, strict=True):
+        torch.testing.assert_close(torch.from_numpy(theirs), ours, rtol=0, atol=1e-5)
+
+
 def test_static_patch_selection_with_every_error_zero():
     """All top-k errors zero: nothing refined, as the official early return."""
     refiner = Refiner("sampling", sample_pixels=16 * 8).eval()
