@@ -264,6 +264,8 @@ def upsampled_context(x: Tensor, idx: PatchIndex) -> Tensor:
         rows.clamp(0, height - 1)[:, :, None],
         cols.clamp(0, width - 1)[:, None, :],
     ]  # (P, 5, 5, C)
+    # in fp32 at least: under 16-mixed the map is half precision, and F.interpolate sums in fp32
+    windows = windows.to(torch.promote_types(windows.dtype, torch.float32))
     windows = upsample_window(windows, 2, idx[2])  # columns first, then rows, as ATen
     windows = upsample_window(windows, 1, idx[1])  # (P, 8, 8, C)
     offsets = torch.arange(-3, 5, device=x.device)
