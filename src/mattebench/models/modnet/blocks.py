@@ -17,6 +17,9 @@ class IBNorm(nn.Module):
 
     The BatchNorm half is affine with running statistics; the InstanceNorm half is not affine and
     keeps no running statistics, so it normalises with per-instance statistics in eval mode too.
+    The official code makes each half `.contiguous()` first; the values are the same without, and
+    in a channels-last network that copy converted every half to NCHW and back (a third of
+    compiled MODNet's CPU time at 512x512).
     """
 
     def __init__(self, in_channels: int):
@@ -27,8 +30,8 @@ class IBNorm(nn.Module):
         self.inorm = nn.InstanceNorm2d(self.inorm_channels, affine=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        bn_x = self.bnorm(x[:, : self.bnorm_channels].contiguous())
-        in_x = self.inorm(x[:, self.bnorm_channels :].contiguous())
+        bn_x = self.bnorm(x[:, : self.bnorm_channels])
+        in_x = self.inorm(x[:, self.bnorm_channels :])
         return torch.cat((bn_x, in_x), 1)
 
 
