@@ -259,8 +259,8 @@ def test_ibnorm():
 
 
 def test_ibnorm_normalises_channel_slices_of_a_channels_last_input():
-    """The halves are strided slices, not NCHW copies (the official `.contiguous()`, which in a
-    channels-last compiled network cost a third of MODNet's CPU time): same values."""
+    """The halves are strided slices, not NCHW copies (the official `.contiguous()`, which a
+    channels-last compiled network paid for in layout conversions): same values."""
     torch.manual_seed(0)
     norm = randomise_norms(IBNorm(6)).eval()
     x = torch.randn(2, 6, 8, 10) * 3 + 1

@@ -18,8 +18,8 @@ class IBNorm(nn.Module):
     The BatchNorm half is affine with running statistics; the InstanceNorm half is not affine and
     keeps no running statistics, so it normalises with per-instance statistics in eval mode too.
     The official code makes each half `.contiguous()` first; the values are the same without, and
-    in a channels-last network that copy converted every half to NCHW and back (a third of
-    compiled MODNet's CPU time at 512x512).
+    in a channels-last network that copy converted every half to NCHW and back (compiled MODNet
+    at 512x512 on 2 CPU cores: 261-263 ms with it, 244-247 ms without).
     """
 
     def __init__(self, in_channels: int):
