@@ -19,7 +19,7 @@ from mattebench.models.modnet import (
     predict_any_size,
     to_official_state_dict,
 )
-from mattebench.models.modnet.blocks import IBNorm
+from mattebench.models.modnet.blocks import ConcatStack, Conv2dIBNormRelu, IBNorm
 
 # spec §1.8: trainable parameters of the official MODNet and its parts.
 TOTAL_PARAMETERS = 6_487_075
@@ -266,6 +266,29 @@ def test_ibnorm_normalises_channel_slices_of_a_channels_last_input():
     x = torch.randn(2, 6, 8, 10) * 3 + 1
     y = norm(x.contiguous(memory_format=torch.channels_last))
     torch.testing.assert_close(y, norm(x))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_a_block_on_parts_is_the_block_on_their_concatenation(stride):
+    """The branches pass the parts of each concatenation (no full-resolution copy): the same
+    outputs and gradients as the official `torch.cat` before the block, to float rounding."""
+    torch.manual_seed(0)
+    stack = ConcatStack(
+        randomise_norms(Conv2dIBNormRelu(35, 16, 3, stride=stride, padding=1)),
+        Conv2dIBNormRelu(16, 1, 1, with_ibn=False, with_relu=False),
+    )
+    parts = [torch.randn(2, c, 16, 20, requires_grad=True) for c in (32, 3)]
+    for mode in (stack.train, stack.eval):
+        mode()
+        split = stack(*parts)
+        joined = stack(torch.cat(parts, dim=1))
+        torch.testing.assert_close(split, joined, rtol=0, atol=1e-5)
+        split_grads = torch.autograd.grad(split.square().sum(), [*parts, stack[0].layers[0].weight])
+        joined_grads = torch.autograd.grad(
+            joined.square().sum(), [*parts, stack[0].layers[0].weight]
+        )
+        for a, b in zip(split_grads, joined_grads, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_temporal_model_reproduces_the_image_model(model):

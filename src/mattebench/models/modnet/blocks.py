@@ -70,8 +70,28 @@ class Conv2dIBNormRelu(nn.Module):
             layers.append(nn.ReLU(inplace=True))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.layers(x)
+    def forward(self, *parts: Tensor) -> Tensor:
+        """The block on `torch.cat(parts, 1)`, without the concatenated copy: the convolution is
+        linear in its input channels, so it is the sum of each part's convolution with its slice
+        of the weight (the same values to float rounding)."""
+        if len(parts) == 1:
+            return self.layers(parts[0])
+        conv = self.layers[0]
+        weights = conv.weight.split([part.shape[1] for part in parts], dim=1)
+        x = conv._conv_forward(parts[0], weights[0], conv.bias)
+        for part, weight in zip(parts[1:], weights[1:], strict=True):
+            x = x + conv._conv_forward(part, weight, None)
+        return self.layers[1:](x)
+
+
+class ConcatStack(nn.Sequential):
+    """`nn.Sequential` whose first block takes the parts of a channel concatenation."""
+
+    def forward(self, *parts: Tensor) -> Tensor:
+        x = self[0](*parts)
+        for block in self[1:]:
+            x = block(x)
+        return x
 
 
 class SEBlock(nn.Module):
