@@ -57,6 +57,23 @@ def test_generation_is_deterministic(tmp_path):
     assert c["train/fgr/0000/00000.jpg"] != a["train/fgr/0000/00000.jpg"]
 
 
+def test_more_training_clips_leave_the_test_split_as_it_was(tmp_path):
+    """The comparison's test sets are built from the test split: more training actors must not
+    change a byte of it."""
+    few = files(generate_videomatte_sample(tmp_path / "few", **SMALL))
+    more = files(
+        generate_videomatte_sample(tmp_path / "more", **{**SMALL, "clips": 4, "test_clips": 2})
+    )
+    assert {n for n in more if n.startswith("train/fgr/")} == {
+        f"train/fgr/{c:04d}/{t:05d}.jpg" for c in range(4) for t in range(3)
+    }
+    test_split = {n: data for n, data in few.items() if n.startswith(("test/", "Backgrounds/"))}
+    assert test_split == {
+        n: data for n, data in more.items() if n.startswith(("test/", "Backgrounds/"))
+    }
+    assert all(more[n] == data for n, data in few.items() if n.startswith("train/"))
+
+
 def test_ensure_generates_once_and_regenerates_when_parameters_change(tmp_path):
     root = tmp_path / "sample"
     ensure_videomatte_sample(root, **SMALL)

@@ -4,7 +4,7 @@ None of the real datasets can be downloaded here, so the readers, the datamodule
 method are exercised on this sample (the `videomatte_sample` config). It is written as::
 
     <root>/train/fgr/0000/00000.jpg ...   <root>/train/pha/0000/00000.jpg ...   (clips x frames)
-    <root>/test/fgr/0000/00000.jpg ...    <root>/test/pha/0000/00000.jpg ...
+    <root>/test/fgr/0000/00000.jpg ...    <root>/test/pha/0000/00000.jpg ... (test_clips x frames)
     <root>/Backgrounds/train/0000.jpg ... <root>/Backgrounds/test/0000.jpg ...  (`backgrounds` each)
     <root>/.mattebench_sample.json        (the generation parameters; marks a complete copy)
 
@@ -31,17 +31,23 @@ def generate_videomatte_sample(
     size: tuple[int, int] = (288, 384),
     backgrounds: int = 12,
     seed: int = 0,
+    test_clips: int | None = None,
 ) -> Path:
-    """Write the sample (`clips` x `frames` per split, `backgrounds` per split) to `root`.
+    """Write the sample (`clips` x `frames` for training, `test_clips` x `frames` for testing,
+    default as many as `clips`; `backgrounds` per split) to `root`.
+
+    A clip's figure depends only on `seed`, its split and its index, so more training clips leave
+    the test clips (and the test sets built from them) as they were.
 
     `size` is (height, width) of the frames. Replaces an earlier generated copy at `root`; refuses
     to overwrite a folder that this function did not write.
     """
-    params = _params(clips, frames, size, backgrounds, seed)
+    params = _params(clips, frames, size, backgrounds, seed, test_clips)
+    counts = {"train": clips, "test": clips if test_clips is None else test_clips}
 
     def write(tmp: Path) -> None:
         for split_id, split in enumerate(("train", "test")):
-            for clip in range(clips):
+            for clip in range(counts[split]):
                 _write_clip(tmp / split, f"{clip:04d}", frames, size, [seed, split_id, clip])
             for i in range(backgrounds):
                 image = plate(size, np.random.default_rng([seed, split_id, 10_000 + i]))
@@ -58,10 +64,10 @@ def ensure_videomatte_sample(root: str | Path, **kwargs) -> Path:
     return ensure(root, generate_videomatte_sample, _params, kwargs)
 
 
-def _params(clips, frames, size, backgrounds, seed) -> dict:
+def _params(clips, frames, size, backgrounds, seed, test_clips=None) -> dict:
     return sample_params(
         "videomatte_sample", VERSION, clips=clips, frames=frames, size=size,
-        backgrounds=backgrounds, seed=seed,
+        backgrounds=backgrounds, seed=seed, test_clips=clips if test_clips is None else test_clips,
     )  # fmt: skip
 
 
