@@ -35,6 +35,7 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     assert sweep.hydra.sweeper.params.model.split(",") == COMPARED
     hdmatt = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=hdmatt"])
     assert hdmatt.model.patch_size == 64 and hdmatt.data.size == 128
+    assert hdmatt.data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
     modnet = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=modnet"])
     assert modnet.model.ref_size is None and modnet.model.scheduler is None
     main = compose_config(tmp_path, ["experiment=bgmv2_sample"])
