@@ -36,6 +36,8 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     hdmatt = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=hdmatt"])
     assert hdmatt.model.patch_size == 64 and hdmatt.data.size == 128
     assert hdmatt.data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
+    tiramisu = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=tiramisu56"])
+    assert tiramisu.model.net.batch_stats_at_eval and tiramisu.model.net.growth_rate == 12
     modnet = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=modnet"])
     assert modnet.model.ref_size is None and modnet.model.scheduler is None
     main = compose_config(tmp_path, ["experiment=bgmv2_sample"])
