@@ -19,9 +19,11 @@ from hydra.types import RunMode
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor
 from lightning.pytorch.loggers import Logger, WandbLogger
+from lightning.pytorch.trainer.states import TrainerStatus
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from mattebench.callbacks import StopOnNonFiniteLoss
+from mattebench.callbacks import InterruptCheckpoint, StopOnNonFiniteLoss
 from mattebench.quiet import silence_dependency_noise
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
     stages = [stage for stage, wanted in (("fit", fit), ("test", cfg.get("test"))) if wanted]
     datamodule, model, trainer = _instantiate(cfg, stages)
     if fit:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        except SystemExit as stop:  # Lightning's exit after SIGTERM (status 0) or Ctrl-C
+            if trainer.state.status != TrainerStatus.INTERRUPTED:
+                raise
+            raise SystemExit(_report_interruption(trainer, stop)) from None
     metrics = _scalars(trainer.callback_metrics)
     if cfg.get("test"):
         best = _best_checkpoint(trainer)
@@ -148,7 +155,11 @@ def _instantiate(
         datamodule.setup(stage)
     model: LightningModule = hydra.utils.instantiate(cfg.model, _convert_="object")
     loggers = _instantiate_group(cfg.get("logger"), Logger)
-    callbacks = [*_instantiate_group(cfg.get("callbacks"), Callback), StopOnNonFiniteLoss()]
+    callbacks = [
+        *_instantiate_group(cfg.get("callbacks"), Callback),
+        StopOnNonFiniteLoss(),
+        InterruptCheckpoint(str(Path(cfg.paths.output_dir) / "checkpoints")),
+    ]
     if not loggers:  # `logger=none`: a learning-rate monitor would have nowhere to write
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     trainer: Trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers)
@@ -214,6 +225,22 @@ def _scalars(metrics: dict[str, Any]) -> dict[str, Any]:
             out.setdefault("non_finite", []).append(name)
             log.warning("%s is %s: not a result, left out of the metrics.", name, number)
     return out
+
+
+def _report_interruption(trainer: Trainer, stop: SystemExit) -> int:
+    """Says where an interrupted fit stopped and how to resume it; the exit status, 128 + the
+    signal's number, so that a scheduler or a shell sees an interrupted run, not a finished one."""
+    saved = next(c.ckpt_path for c in trainer.callbacks if isinstance(c, InterruptCheckpoint))
+    last = Path(saved).with_name("last.ckpt")
+    cause = "SIGTERM" if isinstance(stop, SIGTERMException) else "Ctrl-C"
+    log.error(
+        "Training stopped by %s at epoch %d, step %d. Its state is in %s: run the same command "
+        "with ckpt_path=%s to go on from there%s.",
+        cause, trainer.current_epoch, trainer.global_step, saved, saved,
+        f" (or ckpt_path={last}: from the last validation, exactly as an uninterrupted run)"
+        if last.is_file() else "",
+    )  # fmt: skip
+    return 143 if cause == "SIGTERM" else 130
 
 
 def _resume_in_run_dir(cfg: DictConfig) -> DictConfig:

@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch import Callback
 from omegaconf import open_dict
 
 from mattebench import tasks
@@ -100,6 +102,44 @@ def test_kill_and_resume_ends_exactly_as_the_uninterrupted_run(make_config):
         json.loads((last.parent.parent / "metrics.json").read_text())["test/iou"]
         == (uninterrupted["test/iou"])
     )
+
+
+class SigtermAtStep3(Callback):
+    """Sends this process a real SIGTERM, as a scheduler's preemption or `kill` would."""
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_terminated_run_saves_its_state_exits_143_and_resumes(make_config, caplog):
+    """Lightning stops at the next batch after SIGTERM but saved nothing and exited with status 0,
+    so a preempted run looked finished."""
+    killed = make_config(*BASE, *SHORT, "trainer.max_epochs=3", "test=false",
+                         f"+callbacks.sigterm._target_={__name__}.SigtermAtStep3")  # fmt: skip
+    with caplog.at_level(logging.ERROR), pytest.raises(SystemExit) as stop:
+        train(killed)
+    assert stop.value.code == 143
+    run = Path(killed.paths.output_dir)
+    saved = run / "checkpoints" / "interrupted.ckpt"
+    assert f"stopped by SIGTERM at epoch 1, step 3. Its state is in {saved}" in caplog.text
+    assert torch.load(saved, weights_only=True, map_location="cpu")["global_step"] == 3
+    assert not (run / "metrics.json").exists()
+
+    resumed = make_config(*BASE, *SHORT, "trainer.max_epochs=3", "test=false", f"ckpt_path={saved}")
+    train(resumed)
+    assert Path(resumed.paths.output_dir) == run  # the same run directory
+    last = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True, map_location="cpu")
+    assert last["global_step"] == 6  # 3 epochs x 2 batches: none lost, none repeated
+    assert not saved.exists()  # a finished run removes its interruption file
+
+
+def test_an_error_leaves_no_interruption_checkpoint(make_config):
+    rates = [f"model.lr.{module}=1e30" for module in ("backbone", "aspp", "decoder")]
+    cfg = make_config(*BASE, *SHORT, *rates, "trainer.max_epochs=1", "test=false")
+    with pytest.raises(NonFiniteLossError):
+        train(cfg)
+    assert not (Path(cfg.paths.output_dir) / "checkpoints" / "interrupted.ckpt").exists()
 
 
 @pytest.mark.slow  # copies the sample and trains

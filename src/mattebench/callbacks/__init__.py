@@ -1,5 +1,6 @@
 """Lightning callbacks the tasks always attach (safety checks, not preferences)."""
 
 from mattebench.callbacks.finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
+from mattebench.callbacks.interrupt import InterruptCheckpoint
 
-__all__ = ["NonFiniteLossError", "StopOnNonFiniteLoss"]
+__all__ = ["InterruptCheckpoint", "NonFiniteLossError", "StopOnNonFiniteLoss"]
