@@ -43,7 +43,7 @@ def generate_videomatte_sample(
     to overwrite a folder that this function did not write.
     """
     params = _params(clips, frames, size, backgrounds, seed, test_clips)
-    counts = {"train": clips, "test": clips if test_clips is None else test_clips}
+    counts = {"train": clips, "test": params["test_clips"]}  # `_params` resolves the default
 
     def write(tmp: Path) -> None:
         for split_id, split in enumerate(("train", "test")):
