@@ -157,15 +157,15 @@ class Refiner(nn.Module):
         y = torch.cat(
             [F.interpolate(t, half, mode="bilinear", align_corners=False) for t in images], 1
         )
-        x = []
+        chunks = []
         for part in patch_chunks(idx, self.patch_chunk):
             if from_windows:
                 crops = [upsampled_context(context, part)]
             else:
                 crops = [crop_patch(context, part, 2, pad_half)]
             crops.append(crop_patch(y, part, 2, pad_half))
-            x.append(self.conv1(torch.cat(crops, dim=1)))
-        x = self.relu(self.bn1(torch.cat(x) if len(x) > 1 else x[0]))
+            chunks.append(self.conv1(torch.cat(crops, dim=1)))
+        x = self.relu(self.bn1(torch.cat(chunks) if len(chunks) > 1 else chunks[0]))
         x = self.relu(self.bn2(self.conv2(x)))
 
         # Stage 2, full resolution: nearest-upsampled features + 8x8 crops of src, bgr -> 4x4.
