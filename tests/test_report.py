@@ -32,7 +32,7 @@ def make_run(root: Path, method: str, seed: int, sad: list[float], inputs: list[
     OmegaConf.save({"method": method, "seed": seed, "dataset": "videomatte_sample"},
                    path / "config.yaml")  # fmt: skip
     metrics = {"test/sad_unknown": float(np.mean(sad)), "test/sad_image": 2 * float(np.mean(sad)),
-               "test/iou": 0.9, "params": 1_000_000}  # fmt: skip
+               "test/iou": 0.9, "params": 1_000_000, "train/steps": 30 * len(method)}  # fmt: skip
     if testset is not None:
         metrics["testset"] = testset
     if dtssd is not None:
@@ -86,6 +86,7 @@ def test_the_table_says_what_each_number_is(comparison, tmp_path):
         2 * float(rows["bgmv2"]["SAD unk"].split()[0]), abs=0.02
     )
     assert "dtSSD" not in rows["hdmatt"]  # not a clip set
+    assert rows["hdmatt"]["steps"] == "180" and rows["modnet_temporal"]["steps"] == "450"
     assert "copy the trimap's known pixels" in report
     families = [line for line in report.splitlines() if line.startswith("| **")]
     assert [f.split("**")[1] for f in families] == [

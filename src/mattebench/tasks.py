@@ -62,6 +62,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
                 raise
             raise SystemExit(_report_interruption(trainer, stop)) from None
     metrics = _scalars(trainer.callback_metrics)
+    if fit:  # methods may train for different numbers of steps: the report shows them
+        metrics["train/steps"] = trainer.global_step
     if cfg.get("test"):
         best = _best_checkpoint(trainer)
         trainer.test(model, datamodule=datamodule, ckpt_path=best)

@@ -155,6 +155,7 @@ def test_wandb_offline_run_with_panels(make_config, monkeypatch):
     assert content["columns"][:3] == ["id", "image", "alpha"] and len(content["data"]) == 1
     assert summary["test/sad_unknown"] == pytest.approx(metrics["test/sad_unknown"])
     assert summary["params"] == metrics["params"] == 5_006_839  # BGMv2 MobileNetV2
+    assert summary["train/steps"] == metrics["train/steps"] == 2  # ONE_EPOCH's two batches
 
 
 def test_every_test_sample_is_recorded(make_config):

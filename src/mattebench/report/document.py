@@ -31,7 +31,8 @@ def table(rows: list[dict[str, Any]], region: str) -> tuple[list[str], list[list
             columns.append((label, name, fmt))
         else:
             columns += [(f"{label} {short}", f"{name}_{reg}", fmt) for short, reg in REGIONS]
-    header = ["method", "inputs", "runs", "params (M)", *(label for label, _, _ in columns)]
+    header = ["method", "inputs", "runs", "params (M)", "steps"]
+    header += [label for label, _, _ in columns]
     header += ["FPS", "peak MB", f"ΔSAD {region[:3]} vs best [95% CI]"]
     body, family = [], None
     for row in rows:
@@ -39,7 +40,8 @@ def table(rows: list[dict[str, Any]], region: str) -> tuple[list[str], list[list
             family = row["family"]
             body.append([f"**{family}**"] + [""] * (len(header) - 1))
         params = "—" if row["params"] is None else f"{row['params'] / 1e6:.2f}"
-        cells = [row["method"], row["inputs"], str(row["runs"]), params]
+        steps = "/".join(str(n) for n in row["steps"]) or "—"  # trained steps, per seed if unequal
+        cells = [row["method"], row["inputs"], str(row["runs"]), params, steps]
         cells += [_cell(row[key], fmt) for _, key, fmt in columns]
         cells += ["—" if row[k] is None else f"{row[k]:.1f}" for k in ("fps", "peak_mb")]
         cells.append(_versus_best(row))
@@ -67,6 +69,8 @@ def markdown_table(header: list[str], body: list[list[str]]) -> str:
 def explanation(region: str, bench: Path | None) -> str:
     """What each number is, under every table."""
     return (
+        "steps: the optimiser steps each method trained for (runs of one comparison may differ: "
+        "each method's recipe sets its own). "
         "SAD/MSE/Grad/Conn/MAD on the whole image (img) and on the trimap's unknown band (unk), "
         "at the ground truth's resolution. Trimap-based methods (+trimap) copy the trimap's "
         "known pixels, so their error outside the band is 0 by construction: across families "

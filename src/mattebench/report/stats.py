@@ -59,6 +59,7 @@ def summarise(runs: list[Run], region: str, bench: dict[str, dict]) -> list[dict
             "runs": len(members),
             "members": members,
             "params": first.metrics.get("params"),
+            "steps": sorted({r.metrics.get("train/steps") for r in members} - {None}),
         }
         for _, name, _ in METRICS:
             regions = [None] if name in WHOLE_IMAGE else [r for _, r in REGIONS]
