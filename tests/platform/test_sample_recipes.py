@@ -30,16 +30,43 @@ def test_sample_recipes_apply_only_at_sample_scale(tmp_path):
     assert refine.model.net.backbone == "mobilenetv2" and refine.model.lr.refiner == 1e-3
 
 
+def composed(tmp_path, model: str):
+    return compose_config(tmp_path, ["experiment=compare_methods_sample", f"model={model}"])
+
+
+def test_the_sample_comparison_trains_each_method_for_its_epochs_on_more_actors(tmp_path):
+    epochs = {model: composed(tmp_path, model).trainer.max_epochs for model in COMPARED}
+    assert epochs == dict(composed(tmp_path, "bgmv2").epochs_per_method)
+    assert composed(tmp_path, "tiramisu67").trainer.max_epochs == 10  # a method it does not list
+    data = composed(tmp_path, "modnet").data
+    assert data.sample.clips == 64 and data.sample.test_clips == 4
+    assert data.train.root.endswith("samples/VideoMatte240K-64clips")  # not make train's sample
+    main = compose_config(tmp_path, ["experiment=bgmv2_sample"]).data
+    assert main.sample.clips == 4 and main.sample.test_clips == 4
+    assert data.testsets == main.testsets and data.testset_root == main.testset_root
+
+
 def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     sweep = compose_config(tmp_path, ["experiment=compare_methods_sample"])
     assert sweep.hydra.sweeper.params.model.split(",") == COMPARED
-    hdmatt = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=hdmatt"])
-    assert hdmatt.model.patch_size == 64 and hdmatt.data.size == 128
-    assert hdmatt.data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
-    tiramisu = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=tiramisu56"])
-    assert tiramisu.model.net.batch_stats_at_eval and tiramisu.model.net.growth_rate == 12
-    modnet = compose_config(tmp_path, ["experiment=compare_methods_sample", "model=modnet"])
-    assert modnet.model.ref_size is None and modnet.model.scheduler is None
+    runs = {model: composed(tmp_path, model) for model in COMPARED}
+    assert {m: r.data.size for m, r in runs.items() if m != "bgmv2"} == dict.fromkeys(
+        ["bgmv2_base", "modnet", "modnet_temporal", "hdmatt", "tiramisu56"], 128
+    )
+    refine = runs["bgmv2"]  # its base sees what stage 1's sees, as in the paper
+    assert refine.data.size * refine.model.net.backbone_scale == 128
+    assert runs["hdmatt"].model.patch_size == 64
+    assert runs["hdmatt"].data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
+    tiramisu = runs["tiramisu56"].model.net
+    assert tiramisu.batch_stats_at_eval and tiramisu.growth_rate == 12
+    for model in ("modnet", "modnet_temporal"):  # Adam replaces SGD whole: no `momentum` left
+        modnet = runs[model].model
+        assert modnet.ref_size is None and modnet.lr == 1e-3
+        assert modnet.optimizer == {"_target_": "torch.optim.Adam", "_partial_": True}
+        assert modnet.scheduler == {
+            "_target_": "torch.optim.lr_scheduler.CosineAnnealingLR", "_partial_": True
+        }  # fmt: skip
+    assert runs["modnet_temporal"].data.batch_augment.lighting_p == 0
     main = compose_config(tmp_path, ["experiment=bgmv2_sample"])
     assert main.model.net.backbone == "mobilenetv2" and main.trainer.max_epochs == 40
     again = compose_config(tmp_path, ["experiment=bgmv2_sample", "ckpt_path=x"], "eval")
