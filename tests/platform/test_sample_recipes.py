@@ -57,8 +57,9 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     assert refine.data.size * refine.model.net.backbone_scale == 128
     assert runs["hdmatt"].model.patch_size == 64
     assert runs["hdmatt"].data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
-    tiramisu = runs["tiramisu56"].model.net
-    assert tiramisu.batch_stats_at_eval and tiramisu.growth_rate == 12
+    tiramisu = runs["tiramisu56"].model
+    assert tiramisu.net.batch_stats_at_eval and tiramisu.net.growth_rate == 12
+    assert tiramisu.max_side == 96  # segments at the scale it trained at
     for model in ("modnet", "modnet_temporal"):  # Adam replaces SGD whole: no `momentum` left
         modnet = runs[model].model
         assert modnet.ref_size is None and modnet.lr == 1e-3
