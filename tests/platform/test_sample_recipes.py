@@ -13,6 +13,7 @@ from mattebench.tasks import train
 from tests.platform.conftest import compose_config
 
 COMPARED = ["bgmv2_base", "bgmv2", "modnet", "modnet_temporal", "hdmatt", "tiramisu56"]
+OWN_SIZE = ("bgmv2", "tiramisu56")  # sample sizes other than 128x128, checked below
 
 
 def test_sample_recipes_apply_only_at_sample_scale(tmp_path):
@@ -50,14 +51,14 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     sweep = compose_config(tmp_path, ["experiment=compare_methods_sample"])
     assert sweep.hydra.sweeper.params.model.split(",") == COMPARED
     runs = {model: composed(tmp_path, model) for model in COMPARED}
-    assert {run.data.size for model, run in runs.items() if model != "bgmv2"} == {128}
+    assert {run.data.size for model, run in runs.items() if model not in OWN_SIZE} == {128}
     refine = runs["bgmv2"]  # its base sees what stage 1's sees, as in the paper
     assert refine.data.size * refine.model.net.backbone_scale == 128
     assert runs["hdmatt"].model.patch_size == 64
     assert runs["hdmatt"].data.sample_augment.foreground.transforms.geometry.scale == [1.0, 1.6]
-    tiramisu = runs["tiramisu56"].model
-    assert tiramisu.net.batch_stats_at_eval and tiramisu.net.growth_rate == 12
-    assert tiramisu.max_side == 96  # segments at the scale it trained at
+    tiramisu = runs["tiramisu56"]  # cheaper samples, and segments at the scale it trained at
+    assert tiramisu.model.net.batch_stats_at_eval and tiramisu.model.net.growth_rate == 12
+    assert tiramisu.data.size == 96 and tiramisu.model.max_side == 72
     for model in ("modnet", "modnet_temporal"):  # Adam replaces SGD whole: no `momentum` left
         modnet = runs[model].model
         assert modnet.ref_size is None and modnet.lr == 1e-3
