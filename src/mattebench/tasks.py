@@ -82,11 +82,30 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             f"ckpt_path={checkpoint} does not exist; pass a checkpoint written by train.py "
             "(<run dir>/checkpoints/*.ckpt)."
         )
+    source = checkpoint_run(checkpoint)
+    with open_dict(cfg):
+        cfg.seed = source["seed"]  # the checkpoint's training seed, not eval.yaml's default
     datamodule, model, trainer = _instantiate(cfg, ["test"])
     trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
     metrics = _scalars(trainer.callback_metrics)
+    metrics["run"] = source
     finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
     return metrics
+
+
+def checkpoint_run(checkpoint: Path) -> dict[str, Any]:
+    """Which training run a checkpoint comes from: `<run>/checkpoints/<file>.ckpt` beside the
+    run's `config.yaml` gives its directory and seed (the report keys and pairs runs by them);
+    a checkpoint from elsewhere has neither (None), never eval.yaml's default seed."""
+    run = checkpoint.resolve().parent.parent
+    config = run / "config.yaml"
+    trained = checkpoint.resolve().parent.name == "checkpoints" and config.is_file()
+    seed = OmegaConf.load(config).get("seed") if trained else None
+    return {
+        "checkpoint": str(checkpoint.resolve()),
+        "trained_in": str(run) if trained else None,
+        "seed": seed,
+    }
 
 
 def finish_run(

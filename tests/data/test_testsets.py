@@ -1,6 +1,7 @@
 """Built test sets: identical on every build, verified not rewritten, clips that are videos,
-native resolution, and items that hold only what a method may see."""
+native resolution, and items that hold only what a method may see and the unit they belong to."""
 
+import csv
 import itertools
 import json
 import os
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 import torch
 
+from mattebench.data import MattingDataModule
 from mattebench.data.samples import generate_composition1k_sample, generate_photomatte85_sample
 from mattebench.data.sources import Composition1K, PhotoMatte85
-from mattebench.metrics import DtSSD
+from mattebench.methods.records import SampleRecords
+from mattebench.metrics import DtSSD, MattingMetrics
 from mattebench.testsets import (
     BGMv2Composites,
     PlatePerturbation,
@@ -23,7 +26,8 @@ from mattebench.testsets import (
     ensure,
     read_manifest,
 )
-from mattebench.testsets.manifest import list_hash
+from mattebench.testsets import manifest as manifest_module
+from mattebench.testsets.manifest import set_hash, write_manifest
 
 SMALL = (72, 96)  # clip sets at a quarter of the sample's 288x384, to keep the tests fast
 
@@ -33,13 +37,47 @@ def clips(sources, root, seed=0, verify=False, **kwargs):
     return ensure(protocol, sources["test"], sources["test_backgrounds"], root, seed, verify=verify)
 
 
+def evaluation(sources, root, **kwargs):
+    """A datamodule whose test stage reads the set `clips(sources, root, **kwargs)` builds."""
+    protocol = VideoMatteClips("clips", resolution=SMALL, **kwargs)
+    return MattingDataModule(
+        **sources, testsets={"test": protocol}, testset_root=root, num_workers=0, batch_size=4
+    )
+
+
+def evaluated_info(sources, root) -> dict:
+    dm = evaluation(sources, root)
+    dm.setup("test")
+    return dm.testset_info("test")
+
+
+def change_a_byte(folder):
+    path = folder / "alpha" / "0001" / "0003.png"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: only the content (and mtime) tell
+    path.write_bytes(bytes(data))
+    return r"changed since the set was built .*: alpha/0001/0003\.png\. Restore"
+
+
+def remove_a_clip(folder):
+    manifest = read_manifest(folder)
+    manifest["samples"] = [s for s in manifest["samples"] if s["clip"] != "0002"]
+    write_manifest(folder, manifest)
+    return r"manifest\.json's samples and files do not hash to its sha256 \(a sample was"
+
+
+def add_a_file(folder):
+    shutil.copy(folder / "alpha" / "0001" / "0003.png", folder / "alpha" / "0001" / "extra.png")
+    return r"not part of the set .*: alpha/0001/extra\.png\. Restore"
+
+
 def test_building_twice_gives_identical_manifests(sources, tmp_path):
     a = clips(sources, tmp_path / "a")
     b = clips(sources, tmp_path / "b")
     assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()
     manifest = read_manifest(a)
     assert manifest["protocol"] == "rvm-videomatte" and manifest["seed"] == 0
-    assert manifest["sha256"] == list_hash(manifest["files"])
+    assert manifest["sha256"] == set_hash(manifest["samples"], manifest["files"])
     assert len(manifest["samples"]) == 32  # 4 clips x 8 frames
     other = clips(sources, tmp_path / "c", seed=1)
     assert read_manifest(other)["sha256"] != manifest["sha256"]
@@ -55,7 +93,7 @@ def test_an_existing_set_is_verified_never_rewritten(sources, tmp_path):
     with pytest.raises(TestSetError, match="seed differ"):
         clips(sources, tmp_path, seed=5)
     alpha.write_bytes(alpha.read_bytes() + b"\0")
-    with pytest.raises(TestSetError, match=r"alpha/0001/0003\.png does not match"):
+    with pytest.raises(TestSetError, match=r"changed since the set was built.*alpha/0001/0003"):
         clips(sources, tmp_path, verify=True)
     assert alpha.read_bytes().endswith(b"\0")  # left as found
 
@@ -67,6 +105,73 @@ def test_a_folder_that_is_not_a_test_set_is_left_alone(sources, tmp_path):
         clips(sources, tmp_path)
     assert os.listdir(tmp_path) == ["clips"]
     assert os.listdir(tmp_path / "clips") == ["notes.txt"]
+
+
+@pytest.mark.parametrize("tamper", [change_a_byte, remove_a_clip, add_a_file])
+def test_a_tampered_set_fails_verification_and_stops_evaluation(sources, tmp_path, tamper):
+    folder = clips(sources, tmp_path)
+    problem = tamper(folder)
+    with pytest.raises(TestSetError, match=problem) as error:
+        clips(sources, tmp_path, verify=True)
+    assert f"test set clips ({folder})" in str(error.value)
+    assert "data.testset_root=" in str(error.value)  # how to fix it
+    with pytest.raises(TestSetError, match=problem):
+        evaluated_info(sources, tmp_path)
+
+
+def test_the_hash_names_the_sample_list_as_well_as_the_files(sources, tmp_path):
+    folder = clips(sources, tmp_path)
+    info = evaluated_info(sources, tmp_path)
+    assert info["verified"] and info["manifest_sha256"] == read_manifest(folder)["sha256"]
+    remove_a_clip(folder)
+    assert TestSet(folder).info()["manifest_sha256"] != info["manifest_sha256"]
+
+
+def test_evaluation_verifies_through_a_cache_that_a_changed_mtime_invalidates(
+    sources, tmp_path, monkeypatch
+):
+    folder = clips(sources, tmp_path)
+    hashed = []
+    file_hash = manifest_module.file_hash
+    monkeypatch.setattr(manifest_module, "file_hash", lambda p: hashed.append(p) or file_hash(p))
+    assert evaluated_info(sources, tmp_path)["verified"]
+    assert hashed == []  # the build's own hashes seeded the cache
+    (folder / ".verified.json").unlink()
+    evaluated_info(sources, tmp_path)
+    assert len(hashed) == len(read_manifest(folder)["files"])  # every file, once
+    hashed.clear()
+    evaluated_info(sources, tmp_path)
+    assert hashed == []  # a second setup re-hashes nothing
+    touched = folder / "fgr" / "0002" / "0004.png"
+    stamp = touched.stat()
+    os.utime(touched, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10**9))
+    evaluated_info(sources, tmp_path)
+    assert hashed == [touched]
+
+
+def test_samples_of_one_source_clip_share_its_unit(sources, tmp_path):
+    folder = clips(sources, tmp_path, frames=2, repeats=2)
+    samples = read_manifest(folder)["samples"]
+    source_clips = list(sources["test"].by_clip)
+    n = len(source_clips)
+    units = {s["clip"]: s["unit"] for s in samples}
+    assert units == {f"{i:04d}": source_clips[i % n] for i in range(2 * n)}  # i and i + n: one
+    assert all(s["unit"] == units[s["clip"]] for s in samples)
+    assert [item["meta"]["unit"] for item in TestSet(folder)] == [s["unit"] for s in samples]
+
+
+def test_the_per_sample_records_carry_each_sample_s_unit(sources, tmp_path):
+    dm = evaluation(sources, tmp_path, frames=2, repeats=2)
+    dm.setup("test")
+    metrics, records = MattingMetrics(prefix="test/"), SampleRecords(save_samples=0)
+    for batch in dm.test_dataloader():
+        metrics.update(batch["alpha"], batch["alpha"], trimap=batch["trimap"])
+        records.add(batch, batch["alpha"], metrics)
+    with records.write(tmp_path / "run").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:2] == ["id", "unit"]
+    samples = read_manifest(tmp_path / "clips")["samples"]
+    assert {r["id"]: r["unit"] for r in rows} == {f"clips/{s['id']}": s["unit"] for s in samples}
 
 
 def test_clips_are_videos_one_background_one_smooth_motion(sources, tmp_path):
@@ -102,8 +207,8 @@ def test_items_hold_the_declared_inputs_and_the_ground_truth_only(sources, tmp_p
     assert perturbed["image"].shape == (3, *SMALL)
     assert set(perturbed["trimap"].unique().tolist()) <= {0.0, 0.5, 1.0}
     assert perturbed["meta"] == {
-        "testset": "clips", "source": "clips", "id": "0001/0001", "size": SMALL,
-        "clip": "0001", "index": 1,
+        "testset": "clips", "source": "clips", "id": "0001/0001", "unit": "0001",
+        "size": SMALL, "clip": "0001", "index": 1,
     }  # fmt: skip
     a, f = clean["alpha"], clean["fgr"]
     torch.testing.assert_close(
@@ -133,6 +238,7 @@ def test_bgmv2_protocol_each_foreground_at_native_size_over_k_backgrounds(source
     manifest = read_manifest(folder)
     assert len(manifest["samples"]) == 6
     assert {s["source_id"] for s in manifest["samples"]} == {"photomatte_0000", "photomatte_0001"}
+    assert all(s["unit"] == s["source_id"] for s in manifest["samples"])  # the foreground
     assert len({s["background"] for s in manifest["samples"]}) == 6
     dataset = TestSet(folder)
     assert dataset.same_size and dataset[0]["image"].shape == (3, 96, 64)
@@ -147,9 +253,11 @@ def test_prepared_sets_keep_the_dataset_trimaps_at_native_size(tmp_path):
     folder = ensure(Prepared("c1k"), source, None, tmp_path / "sets", 0)
     dataset = TestSet(folder)
     assert len(dataset) == 20
+    assert {s["unit"] for s in dataset.samples} == {source[0].meta["foreground"]}  # 1 fg x 20
     for k in (0, 13):
         item, official = dataset[k], source[k]
         assert item["meta"]["id"] == official.meta["id"]
+        assert item["meta"]["unit"] == official.meta["foreground"]
         np.testing.assert_array_equal(item["trimap"][0].numpy(), official.trimap)
         assert tuple(item["image"].shape[1:]) == official.pha.shape  # native resolution
         assert "bgr" in item and "bgr_clean" not in item

@@ -43,7 +43,7 @@ def test_the_sample_comparison_trains_each_method_for_its_epochs_on_more_actors(
     assert data.sample.clips == 64 and data.sample.test_clips == 4
     assert data.train.root.endswith("samples/VideoMatte240K-64clips")  # not make train's sample
     main = compose_config(tmp_path, ["experiment=bgmv2_sample"]).data
-    assert main.sample.clips == 4 and main.sample.test_clips == 4
+    assert main.sample.clips == 7 and main.sample.test_clips == 4  # 3 actors trained, 4 validate
     assert data.testsets == main.testsets and data.testset_root == main.testset_root
 
 
@@ -61,7 +61,7 @@ def test_the_sample_comparison_gives_each_method_its_recipe(tmp_path):
     assert tiramisu.data.size == 96 and tiramisu.model.max_side == 72
     for model in ("modnet", "modnet_temporal"):  # Adam replaces SGD whole: no `momentum` left
         modnet = runs[model].model
-        assert modnet.ref_size is None and modnet.lr == 1e-3
+        assert modnet.ref_size == 128 and modnet.lr == 1e-3
         assert modnet.optimizer == {"_target_": "torch.optim.Adam", "_partial_": True}
         assert modnet.scheduler == {
             "_target_": "torch.optim.lr_scheduler.CosineAnnealingLR", "_partial_": True

@@ -239,8 +239,8 @@ class MattingDataModule(LightningDataModule):
         return protocol
 
     def build_testset(self, name: str, verify: bool = False) -> Path:
-        """Build (or check) the set `name`; `val` reads the val source, any other the test
-        source. Returns its folder."""
+        """Build (or check the settings of) the set `name`; `val` reads the val source, any
+        other the test source; `verify` re-hashes every file (`ensure`). Returns its folder."""
         split = "val" if name == "val" else "test"
         foregrounds = getattr(self, split)
         if foregrounds is None:
@@ -254,14 +254,17 @@ class MattingDataModule(LightningDataModule):
         return ensure(protocol, foregrounds, backgrounds, root, self.eval_seed, verify=verify)
 
     def _testset(self, split: str, foregrounds, backgrounds) -> TestSet:
+        """The set `split` reads, its files verified against its manifest before anything is
+        scored (through the set's cache: a file checked before, unchanged since, costs a `stat`)."""
         name = self.test_set if split == "test" else split
         folder = self.build_testset(name)
         limit = self.val_samples if split == "val" else self.test_samples
-        return TestSet(folder, plate=self.plate, limit=limit)
+        return TestSet(folder, plate=self.plate, limit=limit, verify=True)
 
     def testset_info(self, split: str = "test") -> dict[str, Any]:
-        """The set `split`'s results were computed on: `name`, `manifest_sha256` (of the files
-        read), `path`, `samples` (read) `of` (in the set), `plate`."""
+        """The set `split`'s results were computed on: `name`, `manifest_sha256` (of the
+        samples and files read), `path`, `samples` (read) `of` (in the set), `plate`, and
+        `verified` (its files were checked against that hash before scoring)."""
         dataset = self.datasets.get(split)
         if not isinstance(dataset, TestSet):
             raise RuntimeError(f"no {split} test set: call setup() with the matching stage first")

@@ -1,10 +1,15 @@
 """Per-sample test records, so methods can be compared sample by sample, not only on means.
 
-Every test image gets a row (its id and the value of every metric in the collection, read
-from the metrics' latest update, so nothing is computed twice); the first `save_samples`
-images also keep their input and predicted alpha. At the end of the test the rows go to
-`test_samples.csv` in the run directory, the kept alphas to `predictions/`, and the kept rows
-to a W&B table (`test/samples`) whose `id` column joins the same samples across runs.
+Every test image gets a row (its id, its unit, and the value of every metric in the
+collection, read from the metrics' latest update, so nothing is computed twice). The `unit` is
+the independent unit a paired bootstrap resamples (`meta["unit"]`: the source clip or source
+foreground the sample was made from; several rows share one), so the report can cluster by it.
+It is the source's own id, not prefixed like `id`: a run tests on one set, whose units are
+unique within it; empty for an item that names none (not guessed here: the report says when it
+has to treat a sample as its own unit). The first `save_samples` images also keep their input
+and predicted alpha. At the end of the test the rows go to `test_samples.csv` in the run
+directory, the kept alphas to `predictions/`, and the kept rows to a W&B table
+(`test/samples`) whose `id` column joins the same samples across runs.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ class SampleRecords:
         }
         metas = batch.get("meta") or [{"index": len(self.rows) + n} for n in range(len(alpha))]
         for n, meta in enumerate(metas):
-            row = {"id": sample_id(meta), **{k: float(v[n]) for k, v in values.items()}}
+            row = {"id": sample_id(meta), "unit": str(meta.get("unit", ""))}
+            row.update({k: float(v[n]) for k, v in values.items()})
             self.rows.append(row)
             if len(self.kept) < self.save_samples:
                 self.kept.append(
@@ -60,7 +66,8 @@ class SampleRecords:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "test_samples.csv"
         with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(self.rows[0]) if self.rows else ["id"])
+            header = list(self.rows[0]) if self.rows else ["id", "unit"]
+            writer = csv.DictWriter(f, fieldnames=header)
             writer.writeheader()
             writer.writerows(self.rows)
         predictions = folder / "predictions"
@@ -73,18 +80,18 @@ class SampleRecords:
         return path
 
     def wandb_table(self) -> Any:
-        """The kept samples as a `wandb.Table`: id, input, predicted alpha, and the metrics."""
+        """The kept samples as a `wandb.Table`: id, input, predicted alpha, unit and metrics."""
         import wandb
 
         rows = {row["id"]: row for row in self.rows}
-        metric_names = [k for k in (self.rows[0] if self.rows else {}) if k != "id"]
-        table = wandb.Table(columns=["id", "image", "alpha", *metric_names])
+        columns = [k for k in (self.rows[0] if self.rows else {}) if k != "id"]
+        table = wandb.Table(columns=["id", "image", "alpha", *columns])
         for name, image, alpha, _ in self.kept:
             table.add_data(
                 name,
                 wandb.Image(_hwc(image)),
                 wandb.Image(_hwc(alpha)),
-                *(rows[name][k] for k in metric_names),
+                *(rows[name][k] for k in columns),
             )
         return table
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,19 +14,33 @@ from omegaconf import OmegaConf
 
 #: How a method's evaluation inputs are named in the `inputs` column.
 INPUT_LABELS = {"trimap": "+trimap", "bgr": "+plate", "prev_alpha": "+previous alpha"}
-#: Families, in table order: (name, test on a run).
+
+
+@dataclass(frozen=True)
+class Family:
+    """Methods given the same inputs, ranked among themselves on `ranked_on` (the region of
+    the SAD that decides their order: what their own papers score them on)."""
+
+    name: str
+    ranked_on: str
+    member: Callable[[Run], bool]
+
+
+#: Families, in table order; a run belongs to the first whose test it passes.
 FAMILIES = (
-    ("background matting (image + plate)", lambda run: "bgr" in (run.inputs or ())),
-    ("trimap-based matting (image + trimap)", lambda run: "trimap" in (run.inputs or ())),
-    ("segmentation", lambda run: run.segmentation),
-    ("trimap-free matting (image only)", lambda run: run.inputs is not None),
-    ("inputs unknown (no method.json)", lambda run: True),
-)
+    Family("background matting (image + plate)", "image", lambda run: "bgr" in (run.inputs or ())),
+    Family("trimap-based matting (image + trimap)", "unknown",
+           lambda run: "trimap" in (run.inputs or ())),
+    Family("segmentation", "image", lambda run: run.segmentation),
+    Family("trimap-free matting (image only)", "image", lambda run: run.inputs is not None),
+    Family("inputs unknown (no method.json)", "image", lambda run: True),
+)  # fmt: skip
 
 
 @dataclass
 class Run:
-    """One run directory: what it ran and, if it finished, its metrics."""
+    """One run directory (or a reference computed from a test set): what it ran, the config
+    that defines its experiment and, if it finished, its metrics and per-sample rows."""
 
     path: Path
     method: str
@@ -37,10 +52,11 @@ class Run:
     samples: list[dict[str, str]] = field(default_factory=list)
     inputs: tuple[str, ...] | None = None
     segmentation: bool = False
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.method, self.backbone
+    #: The resolved config of the training run (an eval run's `run.trained_in` when that
+    #: directory is still there, else its own): what decides which runs share a row.
+    config: dict[str, Any] = field(default_factory=dict)
+    #: A reference rule scored on the test set itself (`report.references`), not a method.
+    reference: bool = False
 
     @property
     def testset(self) -> tuple[str, str]:
@@ -49,8 +65,8 @@ class Run:
         return str(info.get("name", "")), str(info.get("manifest_sha256", ""))
 
     @property
-    def family(self) -> str:
-        return next(name for name, member in FAMILIES if member(self))
+    def family(self) -> Family:
+        return next(family for family in FAMILIES if family.member(self))
 
     @property
     def inputs_label(self) -> str:
@@ -65,6 +81,12 @@ class Run:
             if self.backbone in ("", self.method)
             else f"{self.method} ({self.backbone})"
         )
+
+    @property
+    def seed_label(self) -> str:
+        """The training run's seed; a run of unknown seed (a checkpoint from elsewhere) is its
+        own training run, named by its directory, never merged with another."""
+        return str(self.seed) if self.seed is not None else f"? ({self.path.name})"
 
 
 def find_runs(paths: list[Path]) -> list[Run]:
@@ -88,10 +110,9 @@ def find_runs(paths: list[Path]) -> list[Run]:
 
 
 def read_run(path: Path) -> Run:
-    config_file = path / "config.yaml"
-    if not config_file.is_file():
-        config_file = path / ".hydra" / "config.yaml"  # a run that failed before writing its own
-    cfg = OmegaConf.to_container(OmegaConf.load(config_file)) if config_file.is_file() else {}
+    """A run directory. An eval run (`metrics.json["run"]`) is the training run it evaluated:
+    that run's seed, and its config when its directory is still there."""
+    cfg = _config(path)
     overrides_file = path / ".hydra" / "overrides.yaml"
     overrides = list(OmegaConf.load(overrides_file)) if overrides_file.is_file() else []
     choices = dict(o.split("=", 1) for o in overrides if "=" in o)
@@ -100,6 +121,9 @@ def read_run(path: Path) -> Run:
     backbone = _plain(net.get("backbone")) or ""
     metrics_file = path / "metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
+    trained = (metrics or {}).get("run")
+    seed = trained.get("seed") if trained else cfg.get("seed", choices.get("seed"))
+    source = Path(trained["trained_in"]) if trained and trained.get("trained_in") else None
     samples = []
     for table in sorted(path.glob("**/test_samples.csv")):
         with table.open() as f:
@@ -112,13 +136,23 @@ def read_run(path: Path) -> Run:
         method=method or path.name,
         backbone=backbone,
         dataset=_plain(cfg.get("dataset")) or choices.get("data", ""),
-        seed=cfg.get("seed", choices.get("seed")),
+        seed=seed,
         metrics=metrics,
         overrides=overrides,
         samples=samples,
         inputs=inputs,
         segmentation=bool(declared.get("segmentation")),
+        config=_config(source) if source and (source / "config.yaml").is_file() else cfg,
     )
+
+
+def _config(path: Path) -> dict[str, Any]:
+    """A run's resolved `config.yaml`, else Hydra's copy (a run that failed before writing its
+    own), else nothing."""
+    for file in (path / "config.yaml", path / ".hydra" / "config.yaml"):
+        if file.is_file():
+            return OmegaConf.to_container(OmegaConf.load(file))
+    return {}
 
 
 def _plain(value: Any) -> str | None:

@@ -1,15 +1,17 @@
-"""The numbers of a report's table: mean and std over seeds per method, and the paired bootstrap
-of per-sample differences to the best method on the same test files."""
+"""The numbers of a report's table: one row per experiment (its runs differ in the seed
+alone), mean and std over seeds, each family ranked on what it is given, and every comparison
+with its hierarchical bootstrap interval (`bootstrap`)."""
 
 from __future__ import annotations
 
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
-import numpy as np
-
+from mattebench.report.bootstrap import compare
+from mattebench.report.rows import group_rows
 from mattebench.report.runs import FAMILIES, Run
+from mattebench.report.units import Units, assign
 
 #: Table columns: (label, metric name without region suffix, format).
 METRICS = (
@@ -25,8 +27,6 @@ METRICS = (
 WHOLE_IMAGE = {"iou", "dtssd"}
 #: Regions shown side by side for the region metrics: (column suffix, metric suffix).
 REGIONS = (("img", "image"), ("unk", "unknown"))
-#: Paired bootstrap: resamples, and the seed of its generator (the report is reproducible).
-BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = 2000, 0
 
 
 def metric_value(metrics: dict[str, Any], name: str, region: str) -> float | None:
@@ -35,112 +35,104 @@ def metric_value(metrics: dict[str, Any], name: str, region: str) -> float | Non
     return next((float(metrics[k]) for k in keys if k in metrics), None)
 
 
+def per_seed(runs: list[Run], name: str, region: str) -> dict[str, tuple[float, int]]:
+    """Per training seed: the metric averaged over that seed's runs, and their number."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        value = metric_value(run.metrics, name, region)
+        if value is not None:
+            values[run.seed_label].append(value)
+    return {seed: (statistics.fmean(v), len(v)) for seed, v in sorted(values.items())}
+
+
 def _mean_std(values: list[float]) -> tuple[float, float | None] | None:
     if not values:
         return None
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def summarise(runs: list[Run], region: str, bench: dict[str, dict]) -> list[dict[str, Any]]:
-    """One row per (method, backbone), in family order: mean and std over the finished runs
-    (seeds) of every metric, whole image and unknown band side by side."""
-    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
-    for run in runs:
-        if run.metrics is not None:
-            groups[run.key].append(run)
-    family_order = [name for name, _ in FAMILIES]
-    rows = []
-    for (method, _), members in groups.items():
-        first = members[0]
-        row: dict[str, Any] = {
-            "method": first.label,
-            "family": first.family,
-            "inputs": first.inputs_label,
-            "runs": len(members),
-            "members": members,
-            "params": first.metrics.get("params"),
-            "steps": sorted({r.metrics.get("train/steps") for r in members} - {None}),
-        }
-        for _, name, _ in METRICS:
-            regions = [None] if name in WHOLE_IMAGE else [r for _, r in REGIONS]
-            for reg in regions:
-                values = [metric_value(r.metrics, name, reg or region) for r in members]
-                key = name if reg is None else f"{name}_{reg}"
-                row[key] = _mean_std([v for v in values if v is not None])
-        cost = bench.get(method) or {}
-        row["fps"], row["peak_mb"] = cost.get("fps"), cost.get("peak_mb")
-        rows.append(row)
-    rows.sort(key=lambda r: (family_order.index(r["family"]), r["method"]))
-    compare_to_best(rows, f"sad_{region}")
+def summarise(runs: list[Run], bench: dict[str, dict]) -> list[dict[str, Any]]:
+    """The rows of one test set's table, in family order (references last in their family):
+    every metric as mean and std over seeds, whole image and unknown band side by side, then
+    the comparisons of `rank`. References are kept for the families that have methods."""
+    finished = [run for run in runs if run.metrics is not None]
+    rows = [
+        _row(row.label, row.runs, row.split, bench)
+        for row in group_rows([r for r in finished if not r.reference])
+    ]
+    families = {row["family"] for row in rows}
+    rows += [
+        _row(f"reference: {run.label}", [run], {}, bench)
+        for run in finished
+        if run.reference and run.family.name in families
+    ]
+    order = [family.name for family in FAMILIES]
+    rows.sort(key=lambda r: (order.index(r["family"]), r["reference"], r["method"]))
+    clip_set = any(run.metrics.get("test/dtssd") is not None for run in finished)
+    rank(rows, assign(finished, clip_set))
     return rows
 
 
-def per_sample(run: Run, column: str) -> dict[tuple[str, int], float]:
-    """Per-sample values of `column`, keyed by (sample id, occurrence) so repeated ids pair
-    in order."""
-    seen: Counter[str] = Counter()
-    values = {}
-    for sample in run.samples:
-        value = sample.get(column, sample.get(column.split("_")[0]))
-        if value in (None, ""):
-            continue
-        values[(sample["id"], seen[sample["id"]])] = float(value)
-        seen[sample["id"]] += 1
-    return values
+def _row(label: str, runs: list[Run], split: dict[str, str], bench: dict[str, dict]) -> dict:
+    first = runs[0]
+    row: dict[str, Any] = {
+        "method": label,
+        "family": first.family.name,
+        "ranked_on": first.family.ranked_on,
+        "inputs": first.inputs_label,
+        "runs": len(runs),
+        "reference": first.reference,
+        "members": runs,
+        "split": split,
+        "params": first.metrics.get("params"),
+        "steps": sorted({r.metrics.get("train/steps") for r in runs} - {None}),
+        "per_seed": {} if first.reference else per_seed(runs, "sad", first.family.ranked_on),
+    }
+    for _, name, _ in METRICS:
+        regions = [None] if name in WHOLE_IMAGE else [r for _, r in REGIONS]
+        for region in regions:
+            seeds = per_seed(runs, name, region or "image")
+            key = name if region is None else f"{name}_{region}"
+            row[key] = _mean_std([mean for mean, _ in seeds.values()])
+    cost = {} if first.reference else bench.get(first.method) or {}
+    row["fps"], row["peak_mb"] = cost.get("fps"), cost.get("peak_mb")
+    return row
 
 
-def paired_differences(runs: list[Run], best: list[Run], column: str) -> np.ndarray:
-    """Per-sample differences `runs` - `best` on the same test samples and seeds (seeds pooled
-    as samples x seeds); where the two share no seed, per-sample means over seeds."""
-    a = {str(r.seed): per_sample(r, column) for r in runs}
-    b = {str(r.seed): per_sample(r, column) for r in best}
-    seeds = sorted(set(a) & set(b))
-    if seeds:
-        return np.array([a[s][k] - b[s][k] for s in seeds for k in a[s] if k in b[s]])
-    mean_a, mean_b = _seed_means(a.values()), _seed_means(b.values())
-    return np.array([mean_a[k] - mean_b[k] for k in mean_a if k in mean_b])
+def rank(rows: list[dict[str, Any]], units: Units) -> None:
+    """Adds the comparisons to each row (a `Comparison`, "best", or absent):
+
+    - `versus_family`: to the best method of its family, in the family's ranking SAD
+      (`ranked_on`: the unknown band for trimap-based methods, the whole image otherwise);
+    - `versus_all` (methods): to the best method of any family, in whole-image SAD;
+    - `versus_reference` (methods of a family with references): (name, comparison, beaten)
+      against the family's best reference, `beaten` when the row's mean is lower.
+    """
+    methods = [row for row in rows if not row["reference"]]
+    for family in {row["family"] for row in rows}:
+        members = [row for row in rows if row["family"] == family]
+        column = f"sad_{members[0]['ranked_on']}"
+        best = _best([m for m in members if not m["reference"]], column)
+        _versus(members, best, column, units, "versus_family")
+        reference = _best([m for m in members if m["reference"]], column)
+        for row in members:
+            if reference is not None and not row["reference"] and row[column] is not None:
+                versus = compare(row["members"], reference["members"], column, units)
+                beaten = row[column][0] < reference[column][0]
+                row["versus_reference"] = (reference["members"][0].label, versus, beaten)
+    _versus(methods, _best(methods, "sad_image"), "sad_image", units, "versus_all")
 
 
-def _seed_means(tables: Any) -> dict[tuple[str, int], float]:
-    pooled: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for table in tables:
-        for key, value in table.items():
-            pooled[key].append(value)
-    return {key: statistics.fmean(values) for key, values in pooled.items()}
+def _best(rows: list[dict[str, Any]], column: str) -> dict[str, Any] | None:
+    ranked = [row for row in rows if row[column] is not None]
+    return min(ranked, key=lambda row: row[column][0]) if ranked else None
 
 
-def bootstrap_interval(
-    differences: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
-) -> tuple[float, float] | None:
-    """The percentile 95 % interval of the mean of `differences` under resampling them with
-    replacement; None with fewer than two."""
-    n = len(differences)
-    if n < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    means = np.concatenate(
-        [differences[rng.integers(0, n, (min(200, resamples - done), n))].mean(axis=1)
-         for done in range(0, resamples, 200)]
-    )  # fmt: skip
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def compare_to_best(rows: list[dict[str, Any]], column: str) -> None:
-    """Adds to each row `delta` (mean paired difference to the best row in `column`, lower is
-    better), its bootstrap `interval` and `noise` (the interval contains 0)."""
-    ranked = [r for r in rows if r.get(column) is not None and any(m.samples for m in r["members"])]
-    if not ranked:
+def _versus(rows: list[dict], best: dict | None, column: str, units: Units, key: str) -> None:
+    if best is None:
         return
-    best = min(ranked, key=lambda r: r[column][0])
-    for row in ranked:
-        row["best"] = row is best
+    for row in rows:
         if row is best:
-            continue
-        differences = paired_differences(row["members"], best["members"], column)
-        if len(differences) == 0:
-            continue
-        row["delta"] = float(differences.mean())
-        row["pairs"] = len(differences)
-        row["interval"] = bootstrap_interval(differences)
-        row["noise"] = row["interval"] is not None and row["interval"][0] <= 0 <= row["interval"][1]
+            row[key] = "best"
+        elif row[column] is not None:
+            row[key] = compare(row["members"], best["members"], column, units)

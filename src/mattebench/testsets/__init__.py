@@ -3,8 +3,9 @@
 `python -m mattebench.testsets build data=<config>` (or the datamodule, on first use) writes
 the val and test sets of a data config to `<testset_root>/<name>/`: input image, GT alpha and
 foreground, trimap, plates (clean, and perturbed for plate-based methods), clip structure and a
-`manifest.json` with a sha256 per file and the set's hash. Evaluation reads only these files
-(`TestSet`), at native resolution. Protocols: `protocols.py`; the format: `manifest.py`.
+`manifest.json` with every sample (and its independent `unit`), a sha256 per file and the
+set's hash over both. Evaluation reads only these files (`TestSet`), at native resolution,
+after verifying them against that hash. Protocols: `protocols.py`; the format: `manifest.py`.
 """
 
 # The data layer first: its datamodule imports this package's modules.

@@ -2,8 +2,10 @@
 
 `build` writes every test set of the data config (`data.testsets`: val, test and any other
 named set) that is not on disk yet and checks the others' settings; `verify` also re-hashes
-every file of every set. Overrides are Hydra's, as for `train.py` (e.g.
-`paths.data_dir=/datasets`). Prints one line per set: name, samples, hash, folder.
+every file of every set (ignoring the verification cache) and fails on a changed, missing or
+extra file and on a manifest whose samples do not hash to its hash. Overrides are Hydra's, as
+for `train.py` (e.g. `paths.data_dir=/datasets`). Prints one line per set: name, samples,
+hash, folder.
 """
 
 from __future__ import annotations

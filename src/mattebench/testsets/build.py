@@ -2,8 +2,10 @@
 
 A set is written into a temporary folder beside its final place and renamed into place when
 complete, so a killed build leaves no half-set under the real name, and two processes (DDP
-ranks) building the same set end with one. An existing set is never rewritten: its settings
-must match the request, and `verify=True` re-hashes every file.
+ranks) building the same set end with one. The hashes computed while writing seed the
+verification cache, so the first evaluation of a new set re-hashes nothing. An existing set is
+never rewritten: its settings must match the request, and `verify=True` re-hashes every file
+(what `python -m mattebench.testsets verify` does; evaluation verifies through the cache).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from mattebench.testsets.manifest import (
     TestSetError,
     check_settings,
     file_hash,
-    list_hash,
     read_manifest,
+    set_hash,
     verify_files,
+    write_cache,
     write_manifest,
 )
 from mattebench.testsets.protocols import Protocol
@@ -52,14 +55,14 @@ def ensure(
     protocol: Protocol, foregrounds, backgrounds, root: str | Path, seed: int, verify: bool = False
 ) -> Path:
     """The set's folder `<root>/<name>`, built if absent; an existing one is checked against
-    the requested settings (and with `verify`, every file against its sha256)."""
+    the requested settings (and with `verify`, re-hashing every file: `verify_files`)."""
     folder = Path(root) / protocol.name
     wanted = settings(protocol, foregrounds, backgrounds, seed)
     if (folder / MANIFEST).is_file():
         manifest = read_manifest(folder)
         check_settings(folder, manifest, wanted)
         if verify:
-            verify_files(folder, manifest)
+            verify_files(folder, manifest, rehash=True)
         return folder
     if folder.exists() and any(folder.iterdir()):
         raise TestSetError(
@@ -98,14 +101,22 @@ def _write(
             entry["files"][role] = name
         entry["size"] = list(built.files["alpha"][1].shape[:2])
         samples.append(entry)
+    _check_samples(protocol.name, samples)
+    manifest = {**wanted, "samples": samples, "files": files, "sha256": set_hash(samples, files)}
+    write_manifest(folder, manifest)
+    write_cache(folder, files)
+    return manifest
+
+
+def _check_samples(name: str, samples: list[dict[str, Any]]) -> None:
+    """Some samples, unique ids, and each with the independent unit intervals resample."""
     if not samples:
-        raise TestSetError(f"test set {protocol.name!r} has no samples (empty source?)")
+        raise TestSetError(f"test set {name!r} has no samples (empty source?)")
     ids = [s["id"] for s in samples]
     if len(set(ids)) != len(ids):
-        raise TestSetError(f"test set {protocol.name!r}: sample ids are not unique")
-    manifest = {**wanted, "samples": samples, "files": files, "sha256": list_hash(files)}
-    write_manifest(folder, manifest)
-    return manifest
+        raise TestSetError(f"test set {name!r}: sample ids are not unique")
+    if any("unit" not in s for s in samples):
+        raise TestSetError(f"test set {name!r}: its protocol gives samples without a unit")
 
 
 def _write_png(path: Path, array: np.ndarray) -> str:

@@ -2,9 +2,11 @@
 
 Items are the stored files at their native resolution: `image`, `alpha`, `trimap` ({0, 0.5, 1}),
 `fgr` where the set has it, `bgr` (the perturbed plate by default, `plate="clean"` for the
-clean one) where it has a plate, and `meta` (`testset`, `id`, `size`, and `clip`/`index` for
-clip sets). Nothing else: a temporal method's previous alpha is its own previous prediction,
-given by the method layer, never read from here.
+clean one) where it has a plate, and `meta` (`testset`, `id`, `unit`, `size`, and
+`clip`/`index` for clip sets). Nothing else: a temporal method's previous alpha is its own
+previous prediction, given by the method layer, never read from here. `unit` is the
+independent unit an interval resamples (a source clip, a source foreground): several samples
+share one.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from mattebench.testsets.manifest import TestSetError, list_hash, read_manifest
+from mattebench.testsets.manifest import TestSetError, read_manifest, set_hash, verify_files
 
 PLATES = {"perturbed": "bgr", "clean": "bgr_clean"}
 
@@ -30,15 +32,28 @@ class TestSet(Dataset):
     `limit` keeps, for clip sets, the first `ceil(limit / clips)` frames of `min(limit,
     clips)` evenly spread clips (a clip stays a clip: at least `limit` frames), and for image
     sets `limit` evenly spread samples (BGMv2's `SampleDataset`, `i * (n // limit)`);
-    `info()` then gives the hash of the files actually read.
+    `info()` then gives the hash of the samples and files actually read.
+
+    `verify` checks the whole set on disk against the manifest read here (`verify_files`,
+    through its cache) before anything is read, so `info()` can say the files it names are the
+    files scored (`verified`), not only what the manifest claims.
     """
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, folder: str | Path, plate: str = "perturbed", limit: int | None = None):
+    def __init__(
+        self,
+        folder: str | Path,
+        plate: str = "perturbed",
+        limit: int | None = None,
+        verify: bool = False,
+    ):
         assert plate in PLATES, f"plate must be one of {sorted(PLATES)}, got {plate!r}"
         self.folder, self.plate = Path(folder), plate
         self.manifest = read_manifest(self.folder)
+        if verify:
+            verify_files(self.folder, self.manifest)
+        self.verified = verify
         self.samples = _subset(self.manifest["samples"], limit)
 
     @property
@@ -54,17 +69,16 @@ class TestSet(Dataset):
         return len({tuple(s["size"]) for s in self.samples}) == 1
 
     def info(self) -> dict[str, Any]:
-        """What a result was computed on: the set's name, the hash of the files read, where."""
-        files = self.manifest["files"]
-        names = {f for s in self.samples for f in s["files"].values()}
-        complete = len(self.samples) == len(self.manifest["samples"])
+        """What a result was computed on: the set's name, the hash of the samples and files
+        read (the set's hash when all were read), where, and whether the files were verified."""
         return {
             "name": self.name,
-            "manifest_sha256": self.manifest["sha256"] if complete else list_hash(files, names),
+            "manifest_sha256": set_hash(self.samples, self.manifest["files"]),
             "path": str(self.folder),
             "samples": len(self.samples),
             "of": len(self.manifest["samples"]),
             "plate": self.plate,
+            "verified": self.verified,
         }
 
     def __len__(self) -> int:
@@ -83,7 +97,7 @@ class TestSet(Dataset):
         if PLATES[self.plate] in files:
             item["bgr"] = _chw(self._read(files[PLATES[self.plate]]))
         name = self.manifest["name"]
-        meta = {"testset": name, "source": name, "id": sample["id"]}
+        meta = {"testset": name, "source": name, "id": sample["id"], "unit": sample["unit"]}
         meta["size"] = tuple(sample["size"])
         if "clip" in sample:
             meta["clip"], meta["index"] = sample["clip"], sample["index"]

@@ -16,12 +16,15 @@ it reproduces (specs/*.md):
 
 Everywhere: the trimap is the dataset's own, else `trimap_from_alpha` of the stored alpha (the
 BGMv2 protocol's thresholds and erosions; one rule); the composite is computed once, from the
-stored uint8 fgr/alpha/plate, and stored; a set with a plate stores the clean plate as
-`bgr_clean` and the paper's perturbed one (`PlatePerturbation`, one draw per clip) as `bgr`.
+stored uint8 fgr/alpha/plate, and stored; every draw comes from the set's own stream
+(`Protocol.rng`: seed and name), so validation and test share none; a set with a plate stores
+the clean plate as `bgr_clean` and the paper's perturbed one (`PlatePerturbation`, one draw per
+clip) as `bgr`.
 """
 
 from __future__ import annotations
 
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -87,6 +90,12 @@ class Protocol(ABC):
 
     def params(self) -> dict[str, Any]:
         return {"plate": asdict(self.plate)}
+
+    def rng(self, seed: int, *keys: int) -> np.random.Generator:
+        """The set's own random stream: `seed`, the set's name and `keys`, so that two sets
+        built with one seed (validation and test) share no draw: no background order, start
+        frame or plate noise."""
+        return np.random.default_rng([seed, zlib.crc32(self.name.encode()), *keys])
 
     @abstractmethod
     def samples(self, foregrounds, backgrounds, seed: int) -> Iterator[Built]: ...
@@ -162,11 +171,11 @@ class VideoMatteClips(Protocol):
                 f"{self.protocol} test set {self.name!r} needs a source of video clips "
                 f"(VideoMatteFrames/VideoMatteVideos), got {type(foregrounds).__name__}"
             )
-        order = np.random.default_rng([seed, 0]).permutation(len(backgrounds))
+        order = self.rng(seed, 0).permutation(len(backgrounds))
         for i in range(len(clips) * self.repeats):
             clip = clips[i % len(clips)]
             frames = foregrounds.by_clip[clip]
-            rng = np.random.default_rng([seed, 1, i])
+            rng = self.rng(seed, 1, i)
             count = len(frames) if self.frames is None else min(self.frames, len(frames))
             start = frames.start + int(rng.integers(len(frames) - count + 1))
             bg = backgrounds[int(order[i % len(order)])]
@@ -187,11 +196,12 @@ class VideoMatteClips(Protocol):
                     "index": t,
                     "source": fg.meta["source"],
                     "source_id": fg.meta["id"],
+                    "unit": clip,  # the source clip: a clip's repeats are not independent
                     "background": bg.meta.get("id"),
                 }
                 yield self._sample(
                     f"{name}/{t:04d}", _composite(fgr, pha, plate), pha, meta,
-                    np.random.default_rng([seed, 2, i]), fgr=fgr, plate=(name, plate),
+                    self.rng(seed, 2, i), fgr=fgr, plate=(name, plate),
                 )  # fmt: skip
 
 
@@ -221,7 +231,7 @@ class BGMv2Composites(Protocol):
     def samples(self, foregrounds, backgrounds, seed: int) -> Iterator[Built]:
         if backgrounds is None or len(backgrounds) == 0:
             raise ValueError(f"{self.protocol} test set {self.name!r} needs a background folder")
-        order = np.random.default_rng([seed, 0]).permutation(len(backgrounds))
+        order = self.rng(seed, 0).permutation(len(backgrounds))
         for f in range(len(foregrounds)):
             fg = foregrounds[f]
             if fg.fgr is None:
@@ -237,11 +247,12 @@ class BGMv2Composites(Protocol):
                 meta = {
                     "source": fg.meta["source"],
                     "source_id": fg.meta["id"],
+                    "unit": str(fg.meta["id"]),  # the foreground, over k backgrounds
                     "background": bg.meta.get("id"),
                 }
                 yield self._sample(
                     sample_id, _composite(fg.fgr, fg.pha, plate), fg.pha, meta,
-                    np.random.default_rng([seed, 2, k]), fgr=fg.fgr, plate=(sample_id, plate),
+                    self.rng(seed, 2, k), fgr=fg.fgr, plate=(sample_id, plate),
                 )  # fmt: skip
 
 
@@ -264,11 +275,12 @@ class Prepared(Protocol):
                     )
                 image = _composite(item.fgr, item.pha, bgr)
             meta = {"source": item.meta["source"], "source_id": item.meta["id"]}
+            meta["unit"] = str(item.meta.get("foreground", item.meta["id"]))  # C-1K: 20 per fg
             trimap = getattr(item, "trimap", None)
             sample_id = str(item.meta["id"])
             plate = (sample_id, bgr) if bgr is not None else None
             yield self._sample(
-                sample_id, image, item.pha, meta, np.random.default_rng([seed, 2, k]),
+                sample_id, image, item.pha, meta, self.rng(seed, 2, k),
                 fgr=item.fgr, trimap=trimap, plate=plate,
             )  # fmt: skip
 
