@@ -5,6 +5,7 @@ import csv
 import itertools
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -308,8 +309,12 @@ def test_the_evaluator_scores_predictions_against_a_set_by_sample_id(sources, tm
     assert report["testset"] == {
         "name": "clips",
         "manifest_sha256": read_manifest(folder)["sha256"],
+        "verified": True,
     }
     assert report["mean"]["sad"] == 0
     (tmp_path / "pred" / "0002" / "alpha" / "0005.png").unlink()
     assert main([*args, "--out", str(tmp_path / "again")]) == 2
     assert "0002/0005" in capsys.readouterr().err
+    message = change_a_byte(folder)  # the ground truth itself: scored against nothing
+    assert main([*args, "--allow-missing", "--out", str(tmp_path / "changed")]) == 2
+    assert re.search(message, capsys.readouterr().err)

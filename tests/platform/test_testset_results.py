@@ -26,7 +26,7 @@ def test_train_eval_and_scored_infer_outputs_agree_on_the_built_test_set(make_co
                       "callbacks=[model_checkpoint]")  # fmt: skip
     trained = train(cfg)
     testset = trained["testset"]
-    assert testset["name"] == "videomatte_sample_256x192" and testset["samples"] == 2
+    assert testset["name"] == "videomatte_sample_heldout_256x192" and testset["samples"] == 2
     run = Path(cfg.paths.output_dir)
     assert json.loads((run / "metrics.json").read_text())["testset"] == testset
 

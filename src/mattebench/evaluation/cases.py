@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from mattebench.data.decode import IMAGE_EXTENSIONS, DuplicateImageError, image_names
-from mattebench.testsets.manifest import TestSetError, read_manifest
+from mattebench.testsets.manifest import TestSetError, read_manifest, verify_files
 
 #: How many names a warning or error lists before it only counts the rest.
 _MAX_LISTED = 20
@@ -91,13 +91,17 @@ def match(
 
 def testset_cases(
     testset: Path, pred_dir: Path, kind: str | None = None, *, allow_missing: bool = False
-) -> list[Case]:
+) -> tuple[list[Case], dict[str, Any]]:
     """The samples of a built test set with their predictions: `<pred>/<id>.png`, or with
-    `kind` infer.py's layout `<pred>/<clip>/<kind>/<frame>.png` (one infer run per folder)."""
+    `kind` infer.py's layout `<pred>/<clip>/<kind>/<frame>.png` (one infer run per folder);
+    and what they are scored on: the set's name and its hash, verified against the files on
+    disk first (a changed, missing or extra file or an edited sample list is an error)."""
     try:
         manifest = read_manifest(testset)
+        sha256 = verify_files(testset, manifest)
     except TestSetError as exc:
         raise EvaluationError(str(exc)) from None
+    info = {"name": manifest["name"], "manifest_sha256": sha256, "verified": True}
     cases, missing = [], []
     for sample in manifest["samples"]:
         folder, _, name = sample["id"].rpartition("/")
@@ -116,7 +120,7 @@ def testset_cases(
         warn(f"{message}; skipped: {_list(missing)}")
     if not cases:
         raise EvaluationError(f"no prediction for any sample of {testset} in {pred_dir}")
-    return cases
+    return cases, info
 
 
 def warn(message: str) -> None:

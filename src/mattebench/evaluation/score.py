@@ -27,7 +27,6 @@ from mattebench.evaluation.cases import (
 )
 from mattebench.metrics import METRICS
 from mattebench.metrics.inputs import Convention, check_options, get_convention, prepare
-from mattebench.testsets.manifest import read_manifest
 
 
 def metric_names(convention: str | Convention) -> list[str]:
@@ -118,7 +117,8 @@ def evaluate_folder(
     ``unknown`` with a trimap, else ``image``), so a report says what was actually scored.
     `on_image(name, scores)` is called after each image, for progress output. With `testset`
     (a built set's folder; `alpha_dir` and `trimap_dir` are then None) the set's files are
-    the ground truth (`testset_cases`) and the result carries its `testset` name and hash.
+    the ground truth (`testset_cases`) and the result carries its `testset` name and verified
+    hash.
     With `keep_going`, an image that cannot be scored (a corrupt file, a size mismatch, a bad
     trimap) is listed under `failures` (name -> reason) and the others are scored; the means
     are over the scored images only (`count`).
@@ -127,10 +127,9 @@ def evaluate_folder(
     conv = check_arguments(convention, region, force_known, has_trimap=has_trimap)
     extra: dict[str, Any] = {}
     if testset is not None:
-        testset = Path(testset)
-        cases = testset_cases(testset, Path(pred_dir), pred_kind, allow_missing=allow_missing)
-        manifest = read_manifest(testset)
-        extra["testset"] = {"name": manifest["name"], "manifest_sha256": manifest["sha256"]}
+        cases, extra["testset"] = testset_cases(
+            Path(testset), Path(pred_dir), pred_kind, allow_missing=allow_missing
+        )
     else:
         if alpha_dir is None:
             raise EvaluationError("give --alpha (a folder of ground truth) or --testset")

@@ -74,7 +74,7 @@ class TestSet(Dataset):
         return {
             "name": self.name,
             "manifest_sha256": set_hash(self.samples, self.manifest["files"]),
-            "path": str(self.folder),
+            "path": str(self.folder.resolve()),  # the report finds the set from any folder
             "samples": len(self.samples),
             "of": len(self.manifest["samples"]),
             "plate": self.plate,
