@@ -12,6 +12,12 @@ puts itself in the state its graph holds (`MattingMethod.prepare_export`): a fix
 cannot pick a data-dependent amount of work, so e.g. BGMv2's "thresholding" refiner switches
 to "full" mode; what that changes is
 logged and recorded in `export.json` (`differs`).
+
+A method without weights (`ckpt_path`, `weights` or `model.init_weights`) is refused unless
+`allow_random_weights=true`, as in infer.py. `export.json` also records the sha256 of every
+file an export wrote (`files`); an existing file where an export would write is refused unless
+`overwrite=true`, and even then only a file recorded there that still has its recorded content
+is replaced: a file of the user's is never overwritten.
 """
 
 from __future__ import annotations
@@ -27,13 +33,16 @@ from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from mattebench.data.trimap import quantise_trimap
-from mattebench.inference.load import load_method
+from mattebench.inference.load import load_method, require_weights
 from mattebench.inference.runner import network_inputs
 from mattebench.methods.base import INPUT_CHANNELS, MattingMethod
+from mattebench.testsets.manifest import file_hash
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("onnx", "torchscript")
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+RECORD = "export.json"
 
 
 class PredictModule(nn.Module):
@@ -120,31 +129,73 @@ def export(cfg: DictConfig) -> dict:
     if unknown:
         raise ValueError(f"formats={list(cfg.formats)}: unknown {unknown}; choose from {FORMATS}.")
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    module, differs = exportable(load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights")))
+    targets = {fmt: f"{cfg.name}{SUFFIXES[fmt]}" for fmt in cfg.formats}
+    files = earlier_files(out, [*targets.values(), RECORD], cfg.overwrite)
+    method = load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights"))
+    require_weights(cfg, method, "export")
+    module, differs = exportable(method)
     shape = (cfg.batch_size, cfg.height, cfg.width)
     inputs = example_inputs(module.keys, *shape)
     checks = example_inputs(module.keys, *shape, seed=1)
     with torch.no_grad():
         reference = module(*checks)
-    name = cfg.name
     steps = {
-        "onnx": (lambda p: export_onnx(module, inputs, p, cfg.opset), run_onnx, ".onnx"),
-        "torchscript": (lambda p: export_torchscript(module, inputs, p), run_torchscript, ".pt"),
+        "onnx": (lambda p: export_onnx(module, inputs, p, cfg.opset), run_onnx),
+        "torchscript": (lambda p: export_torchscript(module, inputs, p), run_torchscript),
     }
     report = {"inputs": list(module.keys), "shape": list(shape), "differs": differs, "formats": {}}
+    out.mkdir(parents=True, exist_ok=True)
     for fmt in cfg.formats:
-        save, load, suffix = steps[fmt]
+        save, load = steps[fmt]
+        path = out / targets[fmt]
         try:
             # Tracing warns about every Python-level shape check; `verify` is the real test.
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", torch.jit.TracerWarning)
-                path = save(out / f"{name}{suffix}")
+                save(path)
                 result = {"path": str(path), **verify(reference, load(path, checks), cfg.atol)}
         except Exception as error:  # an architecture the format cannot express: say which, go on
             log.exception("%s export failed", fmt)
             result = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+        if path.is_file():  # also a partly written file: ours to replace next time
+            files[path.name] = file_hash(path)
         report["formats"][fmt] = result
         log.info("%s: %s", fmt, result)
-    (out / "export.json").write_text(json.dumps(report, indent=2) + "\n")
+    report["files"] = dict(sorted(files.items()))
+    (out / RECORD).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def earlier_files(out: Path, names: list[str], overwrite: bool) -> dict[str, str]:
+    """The files (name -> sha256) that earlier exports to `out` recorded and that still hold
+    what they wrote, after refusing an existing file among `names` (what this export writes)
+    unless `overwrite`, and even then one that is not among them (the user's, or changed)."""
+    recorded = _recorded(out)
+    ours = {
+        name: digest
+        for name, digest in (recorded or {}).items()
+        if (out / name).is_file() and file_hash(out / name) == digest
+    }
+    taken = [name for name in names if (out / name).exists()]
+    if taken and not overwrite:
+        raise FileExistsError(
+            f"out={out} already holds {', '.join(taken)}. Choose another out folder, or set "
+            "overwrite=true to replace the files an earlier export.py wrote there."
+        )
+    foreign = [n for n in taken if n not in ours and not (n == RECORD and recorded is not None)]
+    if foreign:
+        raise FileExistsError(
+            f"out={out} holds {', '.join(foreign)} where export.py would write, which it did not "
+            f"write or which changed since ({RECORD} records the sha256 of what it wrote); they "
+            "are never overwritten. Move them or choose another out folder."
+        )
+    return ours
+
+
+def _recorded(out: Path) -> dict[str, str] | None:
+    """`files` of `<out>/export.json`, or None where there is no such record of export.py."""
+    try:
+        files = json.loads((out / RECORD).read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return files if isinstance(files, dict) else None

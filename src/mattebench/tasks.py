@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import math
@@ -24,9 +25,17 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from mattebench.callbacks import InterruptCheckpoint, StopOnNonFiniteLoss
+from mattebench.models.checkpoints import read_checkpoint
 from mattebench.quiet import silence_dependency_noise
 
 log = logging.getLogger(__name__)
+
+#: `weights_only=True` for Lightning's own checkpoint loads where its Trainer takes it (2.6+;
+#: the package allows 2.2+): torch honours an explicit value over
+#: `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`. Older ones are kept safe by `checked_checkpoint` alone.
+LIGHTNING_WEIGHTS_ONLY = (
+    {"weights_only": True} if "weights_only" in inspect.signature(Trainer.test).parameters else {}
+)
 
 
 def task_wrapper(task: Callable[[DictConfig], dict[str, float]]) -> Callable:
@@ -52,11 +61,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
         L.seed_everything(cfg.seed, workers=True)
     cfg = _resume_in_run_dir(cfg)
     fit = bool(cfg.get("train")) and _trainable(cfg.model)
+    resume = checked_checkpoint(cfg.get("ckpt_path")) if fit else None
     stages = [stage for stage, wanted in (("fit", fit), ("test", cfg.get("test"))) if wanted]
     datamodule, model, trainer = _instantiate(cfg, stages)
     if fit:
         try:
-            trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+            trainer.fit(model, datamodule=datamodule, ckpt_path=resume, **LIGHTNING_WEIGHTS_ONLY)
         except SystemExit as stop:  # Lightning's exit after SIGTERM (status 0) or Ctrl-C
             if trainer.state.status != TrainerStatus.INTERRUPTED:
                 raise
@@ -65,8 +75,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if fit:  # methods may train for different numbers of steps: the report shows them
         metrics["train/steps"] = trainer.global_step
     if cfg.get("test"):
-        best = _best_checkpoint(trainer)
-        trainer.test(model, datamodule=datamodule, ckpt_path=best)
+        best = checked_checkpoint(_best_checkpoint(trainer))
+        trainer.test(model, datamodule=datamodule, ckpt_path=best, **LIGHTNING_WEIGHTS_ONLY)
         metrics.update(_scalars(trainer.callback_metrics))
         metrics["best_checkpoint"] = best
     finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
@@ -76,21 +86,33 @@ def train(cfg: DictConfig) -> dict[str, float]:
 @task_wrapper
 def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Test a checkpoint on the configured data; writes the same `metrics.json` as training."""
-    checkpoint = Path(cfg.ckpt_path)
-    if not checkpoint.is_file():
-        raise FileNotFoundError(
-            f"ckpt_path={checkpoint} does not exist; pass a checkpoint written by train.py "
-            "(<run dir>/checkpoints/*.ckpt)."
-        )
+    checkpoint = Path(checked_checkpoint(cfg.ckpt_path))
     source = checkpoint_run(checkpoint)
     with open_dict(cfg):
         cfg.seed = source["seed"]  # the checkpoint's training seed, not eval.yaml's default
     datamodule, model, trainer = _instantiate(cfg, ["test"])
-    trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint))
+    trainer.test(model, datamodule=datamodule, ckpt_path=str(checkpoint), **LIGHTNING_WEIGHTS_ONLY)
     metrics = _scalars(trainer.callback_metrics)
     metrics["run"] = source
     finish_run(trainer, model, metrics, Path(cfg.paths.output_dir))
     return metrics
+
+
+def checked_checkpoint(path: str | None) -> str | None:
+    """`path`, once `read_checkpoint` has read it weights-only, before Lightning loads it: a file
+    holding Python objects is refused in one line before any data or model is built. Lightning
+    before 2.6 cannot be asked for a weights-only load (it loads with `weights_only=False` or
+    torch's default, itself False before torch 2.6 or with `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`),
+    and a file that loads weights-only runs no code through a full unpickler either."""
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"ckpt_path={path} does not exist; pass a checkpoint written by train.py "
+            "(<run dir>/checkpoints/*.ckpt)."
+        )
+    read_checkpoint(path)
+    return str(path)
 
 
 def checkpoint_run(checkpoint: Path) -> dict[str, Any]:

@@ -1,15 +1,23 @@
 """ONNX (checked with onnxruntime) and TorchScript round trips on CPU at 64x64, on another
-input than the traced one; tolerance: max |difference| <= 1e-4 per output."""
+input than the traced one; tolerance: max |difference| <= 1e-4 per output. An export without
+weights is refused unless asked for, and an existing file only replaced when export.py wrote it
+(its sha256 in export.json) and `overwrite=true`."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+import torch
 
+from mattebench.errors import UserError
 from mattebench.export import export
+from mattebench.models.bgmv2 import MattingBase
 
 ATOL = 1e-4
+#: The cheapest export: BGMv2 stage 1 on MobileNetV2, ONNX alone, 32x32.
+CHEAP = ("model=bgmv2_base", "model.net.backbone=mobilenetv2", "height=32", "width=32",
+         "formats=[onnx]")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -23,7 +31,7 @@ ATOL = 1e-4
 )
 def test_round_trip_matches_pytorch(config, tmp_path, overrides):
     cfg = config(*overrides, f"out={tmp_path / 'x'}", "height=64", "width=64", f"atol={ATOL}",
-                 name="export")  # fmt: skip
+                 "allow_random_weights=true", name="export")  # fmt: skip
     report = export(cfg)
     for fmt in ("onnx", "torchscript"):
         result = report["formats"][fmt]
@@ -55,6 +63,44 @@ def test_the_sampling_refine_graph_picks_patches_by_its_input(config, tmp_path):
     error map (checked on another input than the traced one)."""
     cfg = config("model=bgmv2_mobilenetv2", "model.net.refine_sample_pixels=2000",
                  f"out={tmp_path / 'x'}", "height=128", "width=128", "formats=[onnx]",
-                 f"atol={ATOL}", name="export")  # fmt: skip
+                 f"atol={ATOL}", "allow_random_weights=true", name="export")  # fmt: skip
     result = export(cfg)["formats"]["onnx"]
     assert result["ok"], result
+
+
+def test_random_weights_are_refused_unless_asked_for(config, tmp_path):
+    out = tmp_path / "x"
+    with pytest.raises(UserError, match=r"no weights to export.*allow_random_weights=true"):
+        export(config(*CHEAP, f"out={out}", name="export"))
+    assert not out.exists()
+
+
+def test_an_existing_file_is_replaced_only_if_export_wrote_it_and_overwrite_is_set(
+    config, tmp_path
+):
+    weights = tmp_path / "base.pth"  # model.init_weights counts as weights
+    torch.save(MattingBase("mobilenetv2").state_dict(), weights)
+    out = tmp_path / "x"
+    common = (*CHEAP, f"out={out}", f"model.init_weights={weights}")
+    report = export(config(*common, name="export"))
+    graph = out / "bgmv2_base.onnx"
+    assert report["formats"]["onnx"]["ok"] and set(report["files"]) == {graph.name}
+    with pytest.raises(FileExistsError, match=r"already holds bgmv2_base\.onnx.*overwrite=true"):
+        export(config(*common, name="export"))
+    export(config(*common, "overwrite=true", name="export"))  # ours, unchanged: replaced
+    graph.write_bytes(b"edited by the user")
+    with pytest.raises(FileExistsError, match=r"bgmv2_base\.onnx .*did not write or which changed"):
+        export(config(*common, "overwrite=true", name="export"))
+    assert graph.read_bytes() == b"edited by the user"
+
+
+def test_a_file_export_did_not_write_is_never_overwritten(config, tmp_path):
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "bgmv2_base.onnx").write_text("the user's")
+    common = (*CHEAP, f"out={out}", "allow_random_weights=true")
+    for overwrite in ("false", "true"):
+        with pytest.raises(FileExistsError, match=r"bgmv2_base\.onnx"):
+            export(config(*common, f"overwrite={overwrite}", name="export"))
+    assert (out / "bgmv2_base.onnx").read_text() == "the user's"
+    assert not (out / "export.json").exists()

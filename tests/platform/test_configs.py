@@ -116,6 +116,12 @@ def test_every_data_config_extends_the_base_with_datamodule_arguments(make_confi
     )
 
 
+def test_eval_seed_is_set_without_a_plus_and_reaches_the_datamodule(tmp_path):
+    """docs/testsets.md names `data.eval_seed`, the seed the built sets come from."""
+    cfg = compose_config(tmp_path, ["data.eval_seed=3"])
+    assert hydra.utils.instantiate(cfg.data, _convert_="object").eval_seed == 3
+
+
 @pytest.mark.parametrize(
     "model",
     # one model per way of touching the data (none, MODNet's recipe, the temporal one) in

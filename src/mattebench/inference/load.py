@@ -8,7 +8,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from mattebench.errors import CheckpointError
+from mattebench.errors import CheckpointError, UserError
 from mattebench.methods.base import MattingMethod
 from mattebench.models.checkpoints import read_checkpoint
 
@@ -54,3 +54,18 @@ def load_checkpoint(method: MattingMethod, path: Path) -> None:
             f"{path} does not fit model={type(method).__name__} as configured; pass the model "
             f"config it was trained with (see its run's config.yaml). {error}"
         ) from error
+
+
+def require_weights(cfg: DictConfig, method: MattingMethod, action: str) -> None:
+    """Refuses to `action` (run, export) a method with parameters but no weights given
+    (`ckpt_path`, `weights`, `model.init_weights`) unless `allow_random_weights=true`: the
+    outputs of a random network look like a result and mean nothing."""
+    given = cfg.get("ckpt_path") or cfg.get("weights") or cfg.model.get("init_weights")
+    if given or cfg.allow_random_weights or not any(True for _ in method.parameters()):
+        return
+    raise UserError(
+        f"model={cfg.model._target_.rsplit('.', 1)[-1]} has no weights to {action}: give "
+        "ckpt_path=<run dir>/checkpoints/<file>.ckpt (trained with train.py) or "
+        f"weights=<official release>. To {action} it with its random initial weights anyway "
+        "(e.g. to try the pipeline), set allow_random_weights=true."
+    )

@@ -7,11 +7,10 @@ import logging
 
 from omegaconf import DictConfig
 
-from mattebench.errors import UserError
 from mattebench.inference.compose import Background
 from mattebench.inference.guides import Guide
 from mattebench.inference.io import FrameSource, encode_video, mux_audio, require_ffmpeg
-from mattebench.inference.load import load_method
+from mattebench.inference.load import load_method, require_weights
 from mattebench.inference.onnx import OnnxPredictor, check_runtime
 from mattebench.inference.progress import OutputFolder
 from mattebench.inference.runner import KINDS, Options, Runner, run
@@ -40,14 +39,7 @@ def infer(cfg: DictConfig) -> OutputFolder:
         method = OnnxPredictor(cfg.onnx)
     else:
         method = load_method(cfg.model, cfg.get("ckpt_path"), cfg.get("weights"))
-    untrained = not (cfg.get("ckpt_path") or cfg.get("weights") or cfg.runtime == "onnx")
-    if untrained and any(True for _ in method.parameters()) and not cfg.allow_random_weights:
-        raise UserError(
-            f"model={cfg.model._target_.rsplit('.', 1)[-1]} has no weights to run: give "
-            "ckpt_path=<run dir>/checkpoints/<file>.ckpt (trained with train.py) or "
-            "weights=<official release>. To write the outputs of an untrained network anyway "
-            "(e.g. to try the pipeline), set allow_random_weights=true."
-        )
+        require_weights(cfg, method, "run")
     options = Options(cfg.batch_size, cfg.device, cfg.precision, cfg.ofd)
     run(Runner(method, options), source, folder, guides, background)
     if source.is_video:

@@ -25,12 +25,24 @@ SIGNATURES = {
 }
 
 
+#: The advice where the entry point has no option that loads a file holding Python objects.
+RESAVE = (
+    "No option of this command loads such a file: if you trust where it came from, open it "
+    "yourself with torch.load(path, weights_only=False), keep only its tensors and plain values "
+    "(numbers, strings, lists, dicts) and torch.save them to a new file"
+)
+
+
 def read_checkpoint(path: str | Path, trust: bool = False, flag: str = "") -> Any:
     """`torch.load(path, weights_only=True)` on CPU, with errors that say what is wrong.
 
     A pickle that holds Python objects besides tensors could run code while it loads, so it is
-    refused unless `trust` (the user's explicit `flag=true`, named in the message); a file that
-    is neither a zip nor a legacy torch pickle is "not a checkpoint"."""
+    refused unless `trust`: `flag` is the option of the caller's entry point that sets it
+    (`model.trust_weights=true`), named in the message; without one the message says how to
+    re-save the file (`RESAVE`). `weights_only` is always passed, as
+    `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1` overrides only a call that leaves it out (torch 2.6+;
+    older torch has no such variable). A file that is neither a zip nor a legacy torch pickle is
+    "not a checkpoint"."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist.")
@@ -45,10 +57,12 @@ def read_checkpoint(path: str | Path, trust: bool = False, flag: str = "") -> An
     except pickle.UnpicklingError as error:
         if trust or "Weights only load failed" not in str(error):
             raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error
+        advice = (
+            f"If you trust where it came from, set {flag} to load it anyway" if flag else RESAVE
+        )
         raise CheckpointError(
             f"{path} holds pickled Python objects besides tensors, and loading those could run "
-            f"code from the file, so it was refused. If you trust where it came from, set "
-            f"{flag or 'trust=True'} to load it anyway."
+            f"code from the file, so it was refused. {advice}."
         ) from None
     except Exception as error:
         raise CheckpointError(f"{path} is not a readable checkpoint: {error}") from error

@@ -126,7 +126,8 @@ def load_backbone_weights(
     does; the rest of the model keeps its initialisation."""
     state = path_or_state_dict
     if not isinstance(state, Mapping):
-        state = read_checkpoint(state, trust=not weights_only, flag="model.trust_weights=true")
+        # Python only (no config loads it): its own argument is the option to name.
+        state = read_checkpoint(state, trust=not weights_only, flag="weights_only=False")
     state = {f"{BACKBONE}model.{k}": v for k, v in state.items()}
     return load_official_weights(model, {**model.state_dict(), **state}, strict=True)
 
