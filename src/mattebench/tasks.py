@@ -24,7 +24,7 @@ from lightning.pytorch.trainer.states import TrainerStatus
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from mattebench.callbacks import InterruptCheckpoint, StopOnNonFiniteLoss
+from mattebench.callbacks import InterruptCheckpoint, RandomStateCheckpoint, StopOnNonFiniteLoss
 from mattebench.models.checkpoints import read_checkpoint
 from mattebench.quiet import silence_dependency_noise
 
@@ -201,6 +201,7 @@ def _instantiate(
     callbacks = [
         *_instantiate_group(cfg.get("callbacks"), Callback),
         StopOnNonFiniteLoss(),
+        RandomStateCheckpoint(),
         InterruptCheckpoint(str(Path(cfg.paths.output_dir) / "checkpoints")),
     ]
     if not loggers:  # `logger=none`: a learning-rate monitor would have nowhere to write

@@ -81,8 +81,9 @@ def test_a_user_error_prints_its_message_alone_and_exits_1(tmp_path):
 
 @pytest.mark.slow  # three short training runs
 def test_kill_and_resume_ends_exactly_as_the_uninterrupted_run(make_config):
-    """Killed after epoch 0 and resumed from last.ckpt: same final test metrics to the last
-    digit, in the same run directory, with the best checkpoint of both epochs kept."""
+    """Killed after epoch 0 and resumed from last.ckpt: the same final weights (BGMv2's ASPP
+    dropout draws from torch's global generator, which the checkpoint must carry) and test
+    metrics to the last digit, in the same run directory, with the best checkpoint kept."""
     whole = make_config(*BASE, *SHORT, "trainer.max_epochs=2")
     uninterrupted = train(whole)
 
@@ -97,6 +98,13 @@ def test_kill_and_resume_ends_exactly_as_the_uninterrupted_run(make_config):
     for key in uninterrupted:
         if key.startswith("test/"):
             assert resumed[key] == uninterrupted[key], key
+    weights = [
+        torch.load(Path(run.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=True)
+        for run in (whole, again)
+    ]
+    assert weights[0]["global_step"] == weights[1]["global_step"] == 4
+    for name, tensor in weights[0]["state_dict"].items():
+        assert torch.equal(tensor, weights[1]["state_dict"][name]), name
     assert Path(resumed["best_checkpoint"]).parent == last.parent
     assert (
         json.loads((last.parent.parent / "metrics.json").read_text())["test/iou"]

@@ -2,5 +2,11 @@
 
 from mattebench.callbacks.finite_loss import NonFiniteLossError, StopOnNonFiniteLoss
 from mattebench.callbacks.interrupt import InterruptCheckpoint
+from mattebench.callbacks.random_state import RandomStateCheckpoint
 
-__all__ = ["InterruptCheckpoint", "NonFiniteLossError", "StopOnNonFiniteLoss"]
+__all__ = [
+    "InterruptCheckpoint",
+    "NonFiniteLossError",
+    "RandomStateCheckpoint",
+    "StopOnNonFiniteLoss",
+]
