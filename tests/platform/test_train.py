@@ -103,6 +103,11 @@ def test_eval_of_the_best_checkpoint_reproduces_the_test_metrics(make_config):
     evaluated = evaluate(eval_cfg)
     for key in TEST_KEYS:
         assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key
+    assert evaluated["run"] == {  # the checkpoint's own run and seed, not eval.yaml's defaults
+        "checkpoint": str(Path(trained["best_checkpoint"]).resolve()),
+        "trained_in": str(Path(cfg.paths.output_dir).resolve()),
+        "seed": cfg.seed,
+    }
 
 
 def test_resume_from_last_checkpoint_continues_the_step_count(make_config):
