@@ -11,7 +11,7 @@ from mattebench.data.samples import videomatte as synthetic
 from mattebench.data.samples.videomatte import ensure_videomatte_sample, generate_videomatte_sample
 from mattebench.data.samples.writing import MARKER
 
-SMALL = {"clips": 2, "frames": 3, "size": (64, 96), "backgrounds": 2, "seed": 5}
+SMALL = {"clips": 2, "test_clips": 2, "frames": 3, "size": (64, 96), "backgrounds": 2, "seed": 5}
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -20,10 +20,13 @@ def files(root: Path) -> dict[str, bytes]:
 
 def test_default_sample_has_exactly_the_videomatte_frame_layout(sample_root):
     expected = {MARKER}
-    for split in ("train", "test"):
+    for split, clips in (("train", 7), ("test", 4)):  # train: 4 validation + 3 training actors
         for kind in ("fgr", "pha"):
-            expected |= {f"{split}/{kind}/{c:04d}/{t:05d}.jpg" for c in range(4) for t in range(8)}
-        expected |= {f"Backgrounds/{split}/{i:04d}.jpg" for i in range(12)}
+            expected |= {
+                f"{split}/{kind}/{c:04d}/{t:05d}.jpg" for c in range(clips) for t in range(8)
+            }
+    for folder in ("train", "valid", "test"):
+        expected |= {f"Backgrounds/{folder}/{i:04d}.jpg" for i in range(12)}
     # test sets built from this sample by other tests live beside it, under testsets/
     layout = {name for name in files(sample_root) if not name.startswith("testsets/")}
     assert layout == expected
@@ -61,9 +64,7 @@ def test_more_training_clips_leave_the_test_split_as_it_was(tmp_path):
     """The comparison's test sets are built from the test split: more training actors must not
     change a byte of it."""
     few = files(generate_videomatte_sample(tmp_path / "few", **SMALL))
-    more = files(
-        generate_videomatte_sample(tmp_path / "more", **{**SMALL, "clips": 4, "test_clips": 2})
-    )
+    more = files(generate_videomatte_sample(tmp_path / "more", **{**SMALL, "clips": 4}))
     assert {n for n in more if n.startswith("train/fgr/")} == {
         f"train/fgr/{c:04d}/{t:05d}.jpg" for c in range(4) for t in range(3)
     }

@@ -91,7 +91,7 @@ def test_optuna_sweep_runs_trials_and_reports_the_best(sample_root, tmp_path):
                      "data.test_samples=2", *TINY)  # fmt: skip
     results = OmegaConf.load(sweep / "optimization_results.yaml")
     assert set(results.best_params) == {"model.lr"}  # batch size fixed on the command line
-    trials = [float(OmegaConf.load(sweep / str(n) / "metrics.json")["val/sad_unknown"])
+    trials = [float(OmegaConf.load(sweep / str(n) / "metrics.json")["val/sad_image"])
               for n in range(2)]  # fmt: skip
     assert results.best_value == pytest.approx(min(trials))
 
