@@ -119,12 +119,13 @@ def checkpoint_run(checkpoint: Path) -> dict[str, Any]:
     """Which training run a checkpoint comes from: `<run>/checkpoints/<file>.ckpt` beside the
     run's `config.yaml` gives its directory and seed (the report keys and pairs runs by them);
     a checkpoint from elsewhere has neither (None), never eval.yaml's default seed."""
-    run = checkpoint.resolve().parent.parent
+    checkpoint = checkpoint.resolve()
+    run = checkpoint.parent.parent
     config = run / "config.yaml"
-    trained = checkpoint.resolve().parent.name == "checkpoints" and config.is_file()
+    trained = checkpoint.parent.name == "checkpoints" and config.is_file()
     seed = OmegaConf.load(config).get("seed") if trained else None
     return {
-        "checkpoint": str(checkpoint.resolve()),
+        "checkpoint": str(checkpoint),
         "trained_in": str(run) if trained else None,
         "seed": seed,
     }
